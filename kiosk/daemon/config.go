@@ -1,0 +1,141 @@
+// Package daemon assembles kioskd: it reads the configuration, opens the
+// store, wires the domain service, the HTTP router and the printer, and runs
+// them until its context ends. cmd/kioskd only parses the command line and
+// calls Run.
+package daemon
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"cpckiosk/kiosk"
+)
+
+// Config is kioskd's configuration (DESIGN 3.2). A JSON file given with
+// -config sets any of these fields by its json name; flags on the command
+// line override the file.
+type Config struct {
+	Data           string `json:"data"`
+	Listen         string `json:"listen"`
+	Printer        string `json:"printer"`
+	Baud           int    `json:"baud"`
+	PrinterProfile string `json:"printer_profile"`
+	Central        string `json:"central"`
+	CPC            string `json:"cpc"`
+	Kiosk          int    `json:"kiosk"`
+	CentreName     string `json:"centre_name"`
+	Hotline        string `json:"hotline"`
+	LogFormat      string `json:"log_format"` // "json" (default) or "text"
+}
+
+// Defaults returns the configuration of DESIGN 3.2 with nothing set.
+func Defaults() Config {
+	return Config{
+		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
+		PrinterProfile: "generic-80", LogFormat: "json",
+	}
+}
+
+// ParseArgs reads kioskd's command line (and the -config file it names).
+// Errors are usage errors: kioskd prints them and exits 2.
+func ParseArgs(args []string, stderr io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("kioskd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgFile := fs.String("config", "", "JSON configuration `file`; flags override it")
+	var c Config
+	fs.StringVar(&c.Data, "data", "", "data `dir` (default ./var/kiosk)")
+	fs.StringVar(&c.Listen, "listen", "", "HTTP listen `addr` (default 127.0.0.1:8080)")
+	fs.StringVar(&c.Printer, "printer", "", "receipt printer: sim or a serial `device` (default sim)")
+	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
+	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
+	fs.StringVar(&c.Central, "central", "", "central system `URL` (default none: records wait in the outbox)")
+	fs.StringVar(&c.CPC, "cpc", "", "centre `code`: three capital Latin letters, e.g. ISF")
+	fs.IntVar(&c.Kiosk, "kiosk", 0, "kiosk `digit` 1-9 within the centre")
+	fs.StringVar(&c.CentreName, "centre-name", "", "centre name printed on receipts")
+	fs.StringVar(&c.Hotline, "hotline", "", "hotline number printed on receipts")
+	fs.StringVar(&c.LogFormat, "log", "", "log format: json or text (default json)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	base := Defaults()
+	if *cfgFile != "" {
+		if err := readConfigFile(*cfgFile, &base); err != nil {
+			return Config{}, err
+		}
+	}
+	merge(&base, c)
+	if err := base.Validate(); err != nil {
+		return Config{}, err
+	}
+	return base, nil
+}
+
+func readConfigFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(c); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+// merge copies the fields set in o over c.
+func merge(c *Config, o Config) {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Data, o.Data)
+	set(&c.Listen, o.Listen)
+	set(&c.Printer, o.Printer)
+	set(&c.PrinterProfile, o.PrinterProfile)
+	set(&c.Central, o.Central)
+	set(&c.CPC, o.CPC)
+	set(&c.CentreName, o.CentreName)
+	set(&c.Hotline, o.Hotline)
+	set(&c.LogFormat, o.LogFormat)
+	if o.Baud != 0 {
+		c.Baud = o.Baud
+	}
+	if o.Kiosk != 0 {
+		c.Kiosk = o.Kiosk
+	}
+}
+
+// Validate checks the configuration and says what to fix.
+func (c Config) Validate() error {
+	var errs []error
+	if c.CPC == "" {
+		errs = append(errs, errors.New("-cpc is required: the centre's three capital Latin letters, e.g. -cpc ISF"))
+	} else if !kiosk.ValidCPC(c.CPC) {
+		errs = append(errs, fmt.Errorf("-cpc %q: want three capital Latin letters, e.g. ISF", c.CPC))
+	}
+	if c.Kiosk < 1 || c.Kiosk > 9 {
+		errs = append(errs, fmt.Errorf("-kiosk %d: want the kiosk's digit 1-9 within the centre", c.Kiosk))
+	}
+	switch c.Baud {
+	case 9600, 19200, 38400, 57600, 115200:
+	default:
+		errs = append(errs, fmt.Errorf("-baud %d: want 9600, 19200, 38400, 57600 or 115200", c.Baud))
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		errs = append(errs, fmt.Errorf("-log %q: want json or text", c.LogFormat))
+	}
+	if c.Data == "" || c.Listen == "" || c.Printer == "" {
+		errs = append(errs, errors.New("-data, -listen and -printer must not be empty"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,123 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"cpckiosk/firmware/health"
+	"cpckiosk/kiosk"
+	"cpckiosk/kiosk/store"
+	"cpckiosk/ui"
+)
+
+// Version is set by the build (-ldflags "-X cpckiosk/kiosk/daemon.Version=…").
+var Version = "dev"
+
+// ShutdownGrace bounds how long in-flight requests may take after SIGTERM
+// (DESIGN 3.2 allows 5 s for the whole exit).
+const ShutdownGrace = 4 * time.Second
+
+// floorEvery is how often the time floor is persisted between reports.
+const floorEvery = time.Minute
+
+// Run opens the store in cfg.Data, serves the kiosk on cfg.Listen and returns
+// nil once ctx ends and everything is closed. ready, if not nil, is called
+// with the listening address once requests are served.
+func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.Addr)) error {
+	st, err := store.Open(cfg.Data, store.Options{Log: log})
+	if err != nil {
+		return explainOpen(cfg.Data, err)
+	}
+	defer st.Close()
+
+	floor, err := st.TimeFloor()
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	clock := kiosk.NewTrustedClock(kiosk.SystemClock{}, floor, health.ClockSynced)
+	svc, err := kiosk.NewService(st, clock, kiosk.Config{CPC: cfg.CPC, Kiosk: cfg.Kiosk}, log)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+
+	handler := ui.NewRouter(ui.Deps{
+		Service: svc,
+		Log:     log,
+		Health: func(ctx context.Context) ui.Health {
+			h := ui.Health{Status: "ok", Version: Version, Printer: "unknown"}
+			n, err := st.OutboxLen(ctx)
+			if err != nil {
+				h.Status = "degraded"
+			}
+			h.Relay.Pending = n
+			_, h.ClockSynced = clock.Now()
+			return h
+		},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("start: listen on %s: %w", cfg.Listen, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("kioskd serving", "addr", ln.Addr().String(), "data", cfg.Data, "cpc", cfg.CPC,
+		"kiosk", cfg.Kiosk, "version", Version)
+	if ready != nil {
+		ready(ln.Addr())
+	}
+
+	tick := time.NewTicker(floorEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-served:
+			return fmt.Errorf("serve: %w", err)
+		case <-tick.C:
+			if err := st.SaveTimeFloor(ctx, clock.Floor()); err != nil {
+				log.Warn("persist time floor", "err", err)
+			}
+		case <-ctx.Done():
+			log.Info("kioskd stopping")
+			sctx, cancel := context.WithTimeout(context.Background(), ShutdownGrace)
+			err := srv.Shutdown(sctx)
+			cancel()
+			if err != nil {
+				log.Warn("shutdown: requests still running were cut off", "err", err)
+			}
+			if err := st.SaveTimeFloor(context.Background(), clock.Floor()); err != nil {
+				log.Warn("persist time floor", "err", err)
+			}
+			return nil
+		}
+	}
+}
+
+// explainOpen turns a store error into a message that says what to do.
+func explainOpen(dir string, err error) error {
+	db := filepath.Join(dir, store.DBFile)
+	switch {
+	case errors.Is(err, store.ErrLocked):
+		return fmt.Errorf("another kioskd is already running on %s (its database %s is locked); stop it first (systemctl stop kioskd) or use another -data dir", dir, db)
+	case errors.Is(err, store.ErrCorrupt):
+		return fmt.Errorf("%w\nkioskd will not start and has not modified the file. Keep it: copy %s somewhere safe, then restore the last backup into %s, or move the file aside (mv %s %s.corrupt) to start with an empty database; records already sent to the central are safe there", err, db, dir, db, db)
+	case errors.Is(err, store.ErrSchema):
+		return fmt.Errorf("%w\nkioskd will not start and has not modified the file: install the kioskd version that wrote it, or restore a backup made by this version", err)
+	}
+	return fmt.Errorf("start: %w", err)
+}

@@ -1,0 +1,27 @@
+// Package kiosk is the domain of the CPC Kiosk appliance: citizens' reports,
+// their categories and statuses, registration numbers and access codes, the
+// trusted clock, the hash-chained audit trail and the outbox of records
+// waiting for the central system.
+//
+// # Boundaries
+//
+// kiosk imports no project package, no gin and no bbolt. It declares the
+// interfaces the edges implement (Store, Clock) and the sentinel errors they
+// return; storage, the HTTP API, printers and the relay live in other packages
+// and import this one, never the reverse.
+//
+// # Numbers
+//
+// A registration number is <CPC><K>-<YY>-<NNNNNN>-<C>, for example
+// ISF1-26-000123-4: the centre's three letters, the kiosk digit, the year of
+// creation from the trusted clock, a per-kiosk per-year sequence and a Damm
+// check digit over the digits K, YY and NNNNNN. The sequence is allocated by
+// the Store in the same transaction that commits the report, so a number is
+// never issued twice.
+//
+// # Time
+//
+// The board has no real-time clock. TrustedClock never goes below a persisted
+// time floor and marks what it stamps as unsynchronised until a trusted source
+// (NTP or the central) confirms the time.
+package kiosk

@@ -1,0 +1,279 @@
+package ui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"cpckiosk/kiosk"
+)
+
+// MaxBody is the largest request body accepted (DESIGN 3.3).
+const MaxBody = 64 << 10
+
+// Health is the body of GET /healthz.
+type Health struct {
+	Status      string      `json:"status"`
+	Version     string      `json:"version"`
+	Printer     string      `json:"printer"`
+	Relay       RelayHealth `json:"relay"`
+	ClockSynced bool        `json:"clock_synced"`
+}
+
+// RelayHealth is the relay part of Health.
+type RelayHealth struct {
+	Pending     int        `json:"pending"`
+	LastSuccess *time.Time `json:"last_success"`
+	LastError   string     `json:"last_error,omitempty"`
+}
+
+// Deps is what the router needs.
+type Deps struct {
+	Service *kiosk.Service
+	// Health reports the device's state for /healthz.
+	Health func(ctx context.Context) Health
+	// Receipt queues (and tries to print) the receipt of a new report. Nil
+	// means no receipt printer is configured.
+	Receipt func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus
+	Log     *slog.Logger
+}
+
+// NewRouter returns the kiosk's HTTP handler.
+func NewRouter(d Deps) http.Handler {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	_ = r.SetTrustedProxies(nil) // ClientIP is the peer address, never a header
+	r.Use(recoverer(d.Log), accessLog(d.Log), securityHeaders)
+	r.NoRoute(func(c *gin.Context) { apiError(c, http.StatusNotFound, "not_found", "no such page", "") })
+	r.NoMethod(func(c *gin.Context) {
+		apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed", "")
+	})
+	r.HandleMethodNotAllowed = true
+	a := &api{d: d}
+	r.GET("/healthz", a.health)
+	v1 := r.Group("/api/v1")
+	v1.POST("/reports", a.createReport)
+	v1.POST("/reports/:number/lookup", a.lookup)
+	return r
+}
+
+type api struct{ d Deps }
+
+func (a *api) health(c *gin.Context) {
+	h := Health{Status: "ok", Printer: "unknown"}
+	if a.d.Health != nil {
+		h = a.d.Health(c.Request.Context())
+	}
+	c.JSON(http.StatusOK, h)
+}
+
+type createReply struct {
+	ID          string              `json:"id"`
+	Number      string              `json:"number"`
+	AccessCode  string              `json:"access_code"`
+	Status      kiosk.Status        `json:"status"`
+	CreatedAt   time.Time           `json:"created_at"`
+	ClockSynced bool                `json:"clock_synced"`
+	Receipt     kiosk.ReceiptStatus `json:"receipt"`
+}
+
+func (a *api) createReport(c *gin.Context) {
+	var in kiosk.NewReport
+	if !decode(c, &in) {
+		return
+	}
+	created, err := a.d.Service.Create(c.Request.Context(), in)
+	if err != nil {
+		domainError(c, a.d.Log, err)
+		return
+	}
+	receipt := kiosk.ReceiptStatus{Status: kiosk.ReceiptFailed, Detail: "no receipt printer is configured"}
+	if a.d.Receipt != nil {
+		receipt = a.d.Receipt(c.Request.Context(), created)
+	}
+	r := created.Report
+	c.JSON(http.StatusCreated, createReply{
+		ID: r.ID, Number: r.Number.String(), AccessCode: kiosk.FormatAccessCode(created.AccessCode),
+		Status: r.Status, CreatedAt: r.CreatedAt, ClockSynced: r.ClockSynced, Receipt: receipt,
+	})
+}
+
+type lookupRequest struct {
+	AccessCode string `json:"access_code"`
+}
+
+type lookupReply struct {
+	Number     string         `json:"number"`
+	Status     kiosk.Status   `json:"status"`
+	Decision   kiosk.Decision `json:"decision,omitempty"`
+	Category   kiosk.Category `json:"category"`
+	CreatedAt  time.Time      `json:"created_at"`
+	History    []kiosk.Event  `json:"history"`
+	CaseNumber string         `json:"case_number"`
+}
+
+func (a *api) lookup(c *gin.Context) {
+	var in lookupRequest
+	if !decode(c, &in) {
+		return
+	}
+	if in.AccessCode == "" {
+		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+		return
+	}
+	r, err := a.d.Service.Lookup(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP())
+	if err != nil {
+		domainError(c, a.d.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, lookupReply{
+		Number: r.Number.String(), Status: r.Status, Decision: r.Decision, Category: r.Category,
+		CreatedAt: r.CreatedAt, History: r.History, CaseNumber: r.CaseNumber,
+	})
+}
+
+// decode reads a JSON body into v strictly: JSON content type, at most
+// MaxBody bytes, valid UTF-8, no unknown fields, no trailing data. On failure
+// it writes the error reply and returns false.
+func decode(c *gin.Context, v any) bool {
+	mt, params, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	if err != nil || mt != "application/json" || (params["charset"] != "" && !strings.EqualFold(params["charset"], "utf-8")) {
+		apiError(c, http.StatusUnsupportedMediaType, "unsupported_media_type", "send application/json in UTF-8", "")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			apiError(c, http.StatusRequestEntityTooLarge, "body_too_large", "the request is larger than 64 KiB", "")
+		} else {
+			apiError(c, http.StatusBadRequest, "bad_request", "the request body could not be read", "")
+		}
+		return false
+	}
+	if !utf8.Valid(body) {
+		apiError(c, http.StatusBadRequest, "invalid_utf8", "the request is not valid UTF-8", "")
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		jsonError(c, err)
+		return false
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		apiError(c, http.StatusBadRequest, "bad_json", "unexpected data after the JSON value", "")
+		return false
+	}
+	return true
+}
+
+func jsonError(c *gin.Context, err error) {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		apiError(c, http.StatusBadRequest, "wrong_type", "expected "+typeErr.Type.String()+", got "+typeErr.Value, field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		apiError(c, http.StatusBadRequest, "unknown_field", "unknown field "+field, field)
+	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF):
+		apiError(c, http.StatusBadRequest, "bad_json", "the request is not valid JSON", "")
+	case errors.Is(err, io.EOF):
+		apiError(c, http.StatusBadRequest, "bad_json", "the request body is empty", "")
+	default:
+		apiError(c, http.StatusBadRequest, "bad_json", "the request could not be read as JSON", "")
+	}
+}
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string             `json:"code"`
+	Message string             `json:"message"`
+	Field   string             `json:"field,omitempty"`
+	Fields  []kiosk.FieldError `json:"fields,omitempty"`
+}
+
+func apiError(c *gin.Context, status int, code, msg, field string) {
+	c.AbortWithStatusJSON(status, errorBody{Error: errorDetail{Code: code, Message: msg, Field: field}})
+}
+
+// domainError maps a domain error to its reply. Only an error the domain
+// does not know becomes a 500, and it is logged without request data.
+func domainError(c *gin.Context, log *slog.Logger, err error) {
+	var ve *kiosk.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		f := ve.Fields[0]
+		c.AbortWithStatusJSON(http.StatusBadRequest, errorBody{Error: errorDetail{
+			Code: f.Code, Message: f.Message, Field: f.Field, Fields: ve.Fields}})
+	case errors.Is(err, kiosk.ErrInvalidNumber):
+		apiError(c, http.StatusBadRequest, "invalid_number", "check the number: it does not look like a registration number", "number")
+	case errors.Is(err, kiosk.ErrNotFound):
+		apiError(c, http.StatusNotFound, "not_found", "no report with this number and access code", "")
+	case errors.Is(err, kiosk.ErrRateLimited):
+		c.Header("Retry-After", "900")
+		apiError(c, http.StatusTooManyRequests, "rate_limited", "too many wrong attempts: try again in 15 minutes or ask the staff", "")
+	case errors.Is(err, kiosk.ErrTransition):
+		apiError(c, http.StatusConflict, "invalid_transition", "this status change is not allowed", "status")
+	case errors.Is(err, kiosk.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		log.Error("request failed: storage", "err", err)
+		apiError(c, http.StatusServiceUnavailable, "unavailable", "the kiosk cannot save right now; nothing was saved; please ask the staff", "")
+	default:
+		log.Error("request failed", "err", err)
+		apiError(c, http.StatusServiceUnavailable, "unavailable", "the kiosk cannot answer right now; please ask the staff", "")
+	}
+}
+
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Security-Policy", "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+	c.Next()
+}
+
+// accessLog logs each request by its route pattern, never its body or the
+// concrete path (which may carry a registration number).
+func accessLog(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "(no route)"
+		}
+		log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+			"ms", float64(time.Since(start).Microseconds())/1000)
+	}
+}
+
+func recoverer(log *slog.Logger) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if p := recover(); p != nil {
+				log.Error("panic in handler", "route", c.FullPath(), "panic", p)
+				apiError(c, http.StatusInternalServerError, "internal", "internal error", "")
+			}
+		}()
+		c.Next()
+	}
+}
