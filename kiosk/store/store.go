@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -71,6 +72,7 @@ type Store struct {
 	log    *slog.Logger
 	writes chan *write
 	done   chan struct{}
+	lock   *dirLock
 }
 
 var _ kiosk.Store = (*Store)(nil)
@@ -89,6 +91,20 @@ func Open(dir string, opt Options) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
+	lock, err := lockDir(filepath.Join(dir, LockFile), opt.LockTimeout)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	s, err := open(dir, opt)
+	if err != nil {
+		lock.unlock()
+		return nil, err
+	}
+	s.lock = lock
+	return s, nil
+}
+
+func open(dir string, opt Options) (*Store, error) {
 	path := filepath.Join(dir, DBFile)
 	st, err := os.Stat(path)
 	fresh := errors.Is(err, fs.ErrNotExist)
@@ -111,6 +127,9 @@ func Open(dir string, opt Options) (*Store, error) {
 			return nil, fmt.Errorf("open store: create %s: %w", path, err)
 		}
 	}
+	if err := preflight(path); err != nil {
+		return nil, err
+	}
 	db, err := openBolt(path, opt.LockTimeout)
 	if err != nil {
 		return nil, err
@@ -127,6 +146,7 @@ func Open(dir string, opt Options) (*Store, error) {
 // openBolt opens the file, translating bbolt's errors (and panics, which
 // bbolt raises on some damaged files) into ErrLocked and ErrCorrupt.
 func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			db, err = nil, fmt.Errorf("open store %s: %v: %w", path, p, ErrCorrupt)
@@ -185,6 +205,7 @@ func initFile(path string, sl *sealer) error {
 
 // check verifies the schema, the buckets and the data key.
 func (s *Store) check() (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("open store %s: %v: %w", s.path, p, ErrCorrupt)
@@ -220,7 +241,11 @@ func (s *Store) check() (err error) {
 func (s *Store) Close() error {
 	close(s.writes)
 	<-s.done
-	if err := s.db.Close(); err != nil {
+	err := s.db.Close()
+	if lerr := s.lock.unlock(); err == nil {
+		err = lerr
+	}
+	if err != nil {
 		return fmt.Errorf("close store: %w", err)
 	}
 	return nil
