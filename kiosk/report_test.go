@@ -99,7 +99,7 @@ func TestTransitions(t *testing.T) {
 		{StatusReceived, StatusUnderReview, "", true}, // the central may skip steps
 		{StatusUnderReview, StatusDecided, DecisionCaseOpened, true},
 		{StatusDecided, StatusClosed, "", true},
-		{StatusUnderReview, StatusDecided, "", false},        // a decision needs its outcome
+		{StatusUnderReview, StatusDecided, "", false},           // a decision needs its outcome
 		{StatusRegistered, StatusUnderReview, "refused", false}, // an outcome needs a decision
 		{StatusUnderReview, StatusDecided, "maybe", false},
 		{StatusClosed, StatusReceived, "", false}, // closed is final
