@@ -88,7 +88,7 @@ func TestParseNumber(t *testing.T) {
 		{"no dashes", "ISF126000123" + c, true},
 		{"spaces", " ISF1 26 000123 " + c + " ", true},
 		{"cyrillic look-alikes", "ІSF1-26-000123-" + c, false}, // Ukrainian I is not folded
-		{"cyrillic С and Е", "СЕF1-26-000123-" + c, false},     // folds to CEF: a different centre, wrong check? no: check covers digits only
+		{"cyrillic С and Е", "СЕF1-26-000123-" + c, false},     // folds to the centre CEF, checked below
 		{"wrong check digit", "ISF1-26-000123-" + wrong, false},
 		{"too short", "ISF1-26-00123-" + c, false},
 		{"too long", "ISF1-26-0000123-" + c, false},
