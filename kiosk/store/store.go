@@ -113,6 +113,10 @@ func open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", path, err)
 	case err == nil && st.Size() == 0:
 		return nil, fmt.Errorf("open store %s: the file is empty: %w", path, ErrCorrupt)
+	case err == nil:
+		if err := preflight(path); err != nil {
+			return nil, err
+		}
 	}
 	key, err := LoadOrCreateKey(filepath.Join(dir, KeyFile), fresh)
 	if err != nil {
@@ -126,9 +130,6 @@ func open(dir string, opt Options) (*Store, error) {
 		if err := initFile(path, sl); err != nil {
 			return nil, fmt.Errorf("open store: create %s: %w", path, err)
 		}
-	}
-	if err := preflight(path); err != nil {
-		return nil, err
 	}
 	db, err := openBolt(path, opt.LockTimeout)
 	if err != nil {
