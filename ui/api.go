@@ -261,7 +261,7 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 		if route == "" {
 			route = "(no route)"
 		}
-		log.Info("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+		log.Debug("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
 			"ms", float64(time.Since(start).Microseconds())/1000)
 	}
 }
