@@ -12,6 +12,7 @@ import (
 
 	"cpckiosk/firmware/health"
 	"cpckiosk/kiosk"
+	"cpckiosk/kiosk/admin"
 	"cpckiosk/kiosk/store"
 	"cpckiosk/ui"
 )
@@ -60,6 +61,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			return h
 		},
 	})
+
+	sockCtx, stopSock := context.WithCancel(context.Background())
+	defer stopSock()
+	go func() {
+		if err := admin.Serve(sockCtx, cfg.Data, st); err != nil {
+			log.Warn("control socket for kioskctl unavailable", "err", err)
+		}
+	}()
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -1,0 +1,50 @@
+// Command kioskctl is the technician's and operator's tool for a CPC kiosk
+// (DESIGN 3.5). Each verb lives in a package; this file only dispatches.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"cpckiosk/kiosk/admin"
+)
+
+type verb struct {
+	run  func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+	help string
+}
+
+var verbs = map[string]verb{
+	"audit": {admin.RunAudit, "audit -data DIR: verify the hash-chained audit trail"},
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: kioskctl VERB [flags]")
+	for _, name := range []string{"audit"} {
+		fmt.Fprintln(w, "  kioskctl", verbs[name].help)
+	}
+}
+
+func main() {
+	if len(os.Args) < 2 {
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	v, ok := verbs[os.Args[1]]
+	if !ok {
+		if os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+			usage(os.Stdout)
+			os.Exit(0)
+		}
+		fmt.Fprintf(os.Stderr, "kioskctl: unknown verb %q\n", os.Args[1])
+		usage(os.Stderr)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(v.run(ctx, os.Args[2:], os.Stdout, os.Stderr))
+}
