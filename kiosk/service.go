@@ -32,7 +32,12 @@ type Service struct {
 	log      *slog.Logger
 	byNum    *Limiter
 	byClient *Limiter
+	prints   *PrintQueue
 }
+
+// UsePrintQueue makes every new report queue its receipt in q, committed in
+// the same transaction as the report. Call it before serving.
+func (s *Service) UsePrintQueue(q *PrintQueue) { s.prints = q }
 
 // NewService checks cfg and returns a service. log may be nil.
 func NewService(store Store, clock *TrustedClock, cfg Config, log *slog.Logger) (*Service, error) {
@@ -57,6 +62,7 @@ func NewService(store Store, clock *TrustedClock, cfg Config, log *slog.Logger) 
 type Created struct {
 	Report     *Report
 	AccessCode string
+	ReceiptJob uint64 // 0 when no print queue is in use
 }
 
 // Create validates a submission, gives it a number and access code and
@@ -95,12 +101,21 @@ func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
 	}
 	audit := AuditEntry{At: now, Synced: synced, Actor: "citizen", Action: "report.create", Record: id,
 		Detail: string(in.Category)}
-	if err := s.store.CreateReport(ctx, r, audit); err != nil {
+	var job *PrintJob
+	if s.prints != nil {
+		job = &PrintJob{State: JobQueued, Queued: now, AccessCode: code}
+	}
+	if err := s.store.CreateReport(ctx, r, audit, job); err != nil {
 		return nil, fmt.Errorf("create report: %w", err)
+	}
+	created := &Created{Report: r, AccessCode: code}
+	if job != nil {
+		created.ReceiptJob = job.ID
+		s.prints.Kick()
 	}
 	s.log.Info("report created", "id", id, "number", r.Number.String(), "category", string(r.Category),
 		"clock_synced", synced)
-	return &Created{Report: r, AccessCode: code}, nil
+	return created, nil
 }
 
 // Lookup returns the report with that number if code is its access code.

@@ -14,8 +14,9 @@ type Store interface {
 	// audit in one transaction. The caller sets r.Number's CPC, Kiosk and
 	// Year; the store allocates the next sequence for that kiosk and year
 	// and sets r.Number.Seq. It also raises the persisted time floor to
-	// r.CreatedAt.
-	CreateReport(ctx context.Context, r *Report, audit AuditEntry) error
+	// r.CreatedAt. A non-nil receipt is queued as a print job in the same
+	// transaction; its ID is set.
+	CreateReport(ctx context.Context, r *Report, audit AuditEntry, receipt *PrintJob) error
 	// ReportByNumber returns the report with that number, or ErrNotFound.
 	ReportByNumber(ctx context.Context, n Number) (*Report, error)
 	// UpdateReport applies fn to the stored report with that id and writes

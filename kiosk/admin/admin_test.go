@@ -23,7 +23,7 @@ func TestAuditOfflineAndOnline(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		id, _ := kiosk.NewUUID()
 		r := &kiosk.Report{ID: id, Number: kiosk.Number{CPC: "ISF", Kiosk: 1, Year: 26}, Category: "other", Status: kiosk.StatusReceived}
-		if err := s.CreateReport(context.Background(), r, kiosk.AuditEntry{Actor: "citizen", Action: "report.create", Record: id}); err != nil {
+		if err := s.CreateReport(context.Background(), r, kiosk.AuditEntry{Actor: "citizen", Action: "report.create", Record: id}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,13 +53,17 @@ type Store struct {
 	seq     map[string]int
 	Audit   []kiosk.AuditEntry
 	Outbox  []kiosk.OutboxEntry
+	Jobs    []kiosk.PrintJob
 	Floor   time.Time
 	Err     error
 	Reads   int
 	head    kiosk.AuditHead
 }
 
-var _ kiosk.Store = (*Store)(nil)
+var (
+	_ kiosk.Store      = (*Store)(nil)
+	_ kiosk.PrintStore = (*Store)(nil)
+)
 
 // NewStore returns an empty store.
 func NewStore() *Store {
@@ -73,7 +77,7 @@ func clone(r *kiosk.Report) *kiosk.Report {
 }
 
 // CreateReport implements kiosk.Store.
-func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, a kiosk.AuditEntry) error {
+func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, a kiosk.AuditEntry, receipt *kiosk.PrintJob) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.Err != nil {
@@ -91,7 +95,47 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, a kiosk.Audit
 	if r.CreatedAt.After(s.Floor) {
 		s.Floor = r.CreatedAt
 	}
+	if receipt != nil {
+		receipt.ID = uint64(len(s.Jobs) + 1)
+		receipt.ReportID = r.ID
+		s.Jobs = append(s.Jobs, *receipt)
+	}
 	return nil
+}
+
+// PendingPrintJobs implements kiosk.PrintStore.
+func (s *Store) PendingPrintJobs(ctx context.Context) ([]kiosk.PrintJob, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []kiosk.PrintJob
+	for _, j := range s.Jobs {
+		if j.State == kiosk.JobQueued {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// UpdatePrintJob implements kiosk.PrintStore.
+func (s *Store) UpdatePrintJob(ctx context.Context, j kiosk.PrintJob) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if j.State == kiosk.JobPrinted {
+		j.AccessCode = ""
+	}
+	s.Jobs[j.ID-1] = j
+	return nil
+}
+
+// ReportByID implements kiosk.PrintStore.
+func (s *Store) ReportByID(ctx context.Context, id string) (*kiosk.Report, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.ids[id]
+	if !ok {
+		return nil, kiosk.ErrNotFound
+	}
+	return clone(s.reports[n]), nil
 }
 
 // ReportByNumber implements kiosk.Store.
@@ -149,4 +193,54 @@ func (s *Store) Head() kiosk.AuditHead {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.head
+}
+
+// Printer is a fake receipt printer. State is what it reports; while it is
+// not kiosk.PrinterOK (or PrinterUnknown: a silent printer prints anyway)
+// every print fails with a kiosk.PrinterError. Printed records what came out.
+type Printer struct {
+	mu      sync.Mutex
+	state   string
+	Printed []Printout
+}
+
+// Printout is one receipt that came out of the fake printer.
+type Printout struct {
+	Number, AccessCode string
+	Reprint            bool
+}
+
+// NewPrinter returns a fake printer in the given state.
+func NewPrinter(state string) *Printer { return &Printer{state: state} }
+
+// SetState changes what the printer reports.
+func (p *Printer) SetState(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.state = s
+}
+
+// PrintReceipt implements kiosk.Printer.
+func (p *Printer) PrintReceipt(ctx context.Context, r *kiosk.Report, j kiosk.PrintJob) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.state != kiosk.PrinterOK && p.state != kiosk.PrinterUnknown && p.state != kiosk.PrinterPaperNearEnd {
+		return &kiosk.PrinterError{State: p.state, Err: fmt.Errorf("fake printer is %s", p.state)}
+	}
+	p.Printed = append(p.Printed, Printout{Number: r.Number.String(), AccessCode: j.AccessCode, Reprint: j.Reprint()})
+	return nil
+}
+
+// Status implements kiosk.Printer.
+func (p *Printer) Status(ctx context.Context) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.state
+}
+
+// Printouts returns a copy of what was printed.
+func (p *Printer) Printouts() []Printout {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Printout(nil), p.Printed...)
 }

@@ -19,7 +19,7 @@ func BenchmarkCreateReport(b *testing.B) {
 		for pb.Next() {
 			r := newReport(i)
 			i++
-			if err := s.CreateReport(context.Background(), r, audit(r)); err != nil {
+			if err := s.CreateReport(context.Background(), r, audit(r), nil); err != nil {
 				b.Error(err)
 				return
 			}

@@ -37,7 +37,9 @@ var (
 	bSeq     = []byte("seq")
 	bOutbox  = []byte("outbox")
 	bAudit   = []byte("audit")
-	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit}
+	bPrint   = []byte("print")
+	bPending = []byte("print_pending")
+	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending}
 
 	kSchema    = []byte("schema")
 	kFloor     = []byte("time_floor")
@@ -432,7 +434,7 @@ func (s *Store) decode(b []byte) (*kiosk.Report, error) {
 }
 
 // CreateReport implements kiosk.Store.
-func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.AuditEntry) error {
+func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.AuditEntry, receipt *kiosk.PrintJob) error {
 	err := s.update(ctx, func(tx *bolt.Tx) error {
 		seqs := tx.Bucket(bSeq)
 		sk := []byte(fmt.Sprintf("%d-%02d", r.Number.Kiosk, r.Number.Year))
@@ -472,6 +474,12 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.A
 		}
 		if err := raiseFloor(tx, r.CreatedAt); err != nil {
 			return err
+		}
+		if receipt != nil {
+			receipt.ReportID = r.ID
+			if err := s.putJob(tx, receipt); err != nil {
+				return err
+			}
 		}
 		return appendAudit(tx, audit)
 	})

@@ -73,7 +73,7 @@ func TestCreateReadBack(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTest(t)
 	r := newReport(1)
-	if err := s.CreateReport(ctx, r, audit(r)); err != nil {
+	if err := s.CreateReport(ctx, r, audit(r), nil); err != nil {
 		t.Fatal(err)
 	}
 	if r.Number.Seq != 1 {
@@ -112,7 +112,7 @@ func TestPersonalDataEncryptedAtRest(t *testing.T) {
 	ctx := context.Background()
 	s, dir := openTest(t)
 	r := newReport(7)
-	if err := s.CreateReport(ctx, r, audit(r)); err != nil {
+	if err := s.CreateReport(ctx, r, audit(r), nil); err != nil {
 		t.Fatal(err)
 	}
 	closeAndCheck(t, s)
@@ -144,7 +144,7 @@ func TestConcurrentCreates(t *testing.T) {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
 				r := newReport(w*each + i)
-				if err := s.CreateReport(ctx, r, audit(r)); err != nil {
+				if err := s.CreateReport(ctx, r, audit(r), nil); err != nil {
 					t.Error(err)
 					return
 				}
@@ -185,7 +185,7 @@ func TestFailedWriteIsolated(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			r := newReport(i)
-			errs <- s.CreateReport(ctx, r, audit(r))
+			errs <- s.CreateReport(ctx, r, audit(r), nil)
 		}(i)
 		go func() {
 			defer wg.Done()
@@ -211,7 +211,7 @@ func TestUpdateReport(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	r := newReport(1)
-	if err := s.CreateReport(ctx, r, audit(r)); err != nil {
+	if err := s.CreateReport(ctx, r, audit(r), nil); err != nil {
 		t.Fatal(err)
 	}
 	a := kiosk.AuditEntry{At: t0, Actor: "central", Action: "report.status", Record: r.ID}
@@ -245,7 +245,7 @@ func TestReopenContinuesSequence(t *testing.T) {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		r := newReport(round)
-		if err := s.CreateReport(ctx, r, audit(r)); err != nil {
+		if err := s.CreateReport(ctx, r, audit(r), nil); err != nil {
 			t.Fatal(err)
 		}
 		if r.Number.Seq != round {
@@ -427,7 +427,7 @@ func makeDB(t *testing.T, dir string, n int) {
 	}
 	for i := 0; i < n; i++ {
 		r := newReport(i)
-		if err := s.CreateReport(context.Background(), r, audit(r)); err != nil {
+		if err := s.CreateReport(context.Background(), r, audit(r), nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -445,5 +445,48 @@ func setMeta(t *testing.T, dir string, key []byte, val string) {
 	defer db.Close()
 	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bMeta).Put(key, []byte(val)) }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPrintJobs(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	r := newReport(1)
+	job := &kiosk.PrintJob{Queued: t0, AccessCode: "K7QW2M9X"}
+	if err := s.CreateReport(ctx, r, audit(r), job); err != nil {
+		t.Fatal(err)
+	}
+	if job.ID == 0 || job.ReportID != r.ID {
+		t.Fatalf("job %+v", job)
+	}
+	pending, err := s.PendingPrintJobs(ctx)
+	if err != nil || len(pending) != 1 || pending[0].AccessCode != "K7QW2M9X" || pending[0].State != kiosk.JobQueued {
+		t.Fatalf("pending %+v %v", pending, err)
+	}
+	raw, _ := os.ReadFile(filepath.Join(dir, DBFile))
+	if bytes.Contains(raw, []byte("K7QW2M9X")) {
+		t.Fatal("access code in clear in the database file")
+	}
+	j := pending[0]
+	j.Attempts, j.Error = 1, "paper out"
+	if err := s.UpdatePrintJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.PendingPrintJobs(ctx); len(p) != 1 || p[0].Attempts != 1 || p[0].AccessCode != "K7QW2M9X" {
+		t.Fatalf("failed job %+v", p)
+	}
+	j.State, j.Attempts = kiosk.JobPrinted, 2
+	if err := s.UpdatePrintJob(ctx, j); err != nil {
+		t.Fatal(err)
+	}
+	if p, _ := s.PendingPrintJobs(ctx); len(p) != 0 {
+		t.Fatalf("printed job still pending: %+v", p)
+	}
+	got, err := s.PrintJob(ctx, j.ID)
+	if err != nil || got.AccessCode != "" || got.State != kiosk.JobPrinted {
+		t.Fatalf("printed job %+v %v: the code must be gone", got, err)
+	}
+	if err := s.UpdatePrintJob(ctx, kiosk.PrintJob{ID: 99}); !errors.Is(err, kiosk.ErrNotFound) {
+		t.Fatalf("unknown job: %v", err)
 	}
 }
