@@ -33,6 +33,7 @@ type Service struct {
 	byNum    *Limiter
 	byClient *Limiter
 	prints   *PrintQueue
+	extracts ExtractRenderer
 }
 
 // UsePrintQueue makes every new report queue its receipt in q, committed in

@@ -67,6 +67,7 @@ func NewRouter(d Deps) http.Handler {
 	v1 := r.Group("/api/v1")
 	v1.POST("/reports", a.createReport)
 	v1.POST("/reports/:number/lookup", a.lookup)
+	v1.POST("/reports/:number/extract", a.extract)
 	return r
 }
 
@@ -143,6 +144,30 @@ func (a *api) lookup(c *gin.Context) {
 		Number: r.Number.String(), Status: r.Status, Decision: r.Decision, Category: r.Category,
 		CreatedAt: r.CreatedAt, History: r.History, CaseNumber: r.CaseNumber,
 	})
+}
+
+type extractRequest struct {
+	AccessCode string `json:"access_code"`
+	Lang       string `json:"lang"` // optional: the report's language by default
+}
+
+func (a *api) extract(c *gin.Context) {
+	var in extractRequest
+	if !decode(c, &in) {
+		return
+	}
+	if in.AccessCode == "" {
+		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+		return
+	}
+	x, err := a.d.Service.IssueExtract(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP(), in.Lang)
+	if err != nil {
+		domainError(c, a.d.Log, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="extract-`+x.Number+`.pdf"`)
+	c.Header("X-Document-Id", x.DocumentID)
+	c.Data(http.StatusOK, "application/pdf", x.PDF)
 }
 
 // decode reads a JSON body into v strictly: JSON content type, at most
@@ -231,6 +256,8 @@ func domainError(c *gin.Context, log *slog.Logger, err error) {
 	case errors.Is(err, kiosk.ErrRateLimited):
 		c.Header("Retry-After", "900")
 		apiError(c, http.StatusTooManyRequests, "rate_limited", "too many wrong attempts: try again in 15 minutes or ask the staff", "")
+	case errors.Is(err, kiosk.ErrNoExtracts):
+		apiError(c, http.StatusServiceUnavailable, "extracts_unavailable", "extracts cannot be issued at this kiosk; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrTransition):
 		apiError(c, http.StatusConflict, "invalid_transition", "this status change is not allowed", "status")
 	case errors.Is(err, kiosk.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

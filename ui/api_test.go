@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -185,5 +186,52 @@ func TestHealthAndNoRoute(t *testing.T) {
 	}
 	if w := do(h, "GET", "/api/v1/reports", "", ""); w.Code != 405 {
 		t.Fatalf("wrong method: %d %s", w.Code, w.Body)
+	}
+}
+
+type fakeRenderer struct{ calls int }
+
+func (f *fakeRenderer) RenderExtract(ctx context.Context, r *kiosk.Report, docID string, issued time.Time, lang string, withPersonal bool) ([]byte, error) {
+	f.calls++
+	return []byte("%PDF-1.4 " + r.Number.String() + " " + lang + " " + docID), nil
+}
+
+func TestExtract(t *testing.T) {
+	st := kiosktest.NewStore()
+	clock := kiosk.NewTrustedClock(kiosktest.NewClock(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)), time.Time{}, nil)
+	svc, _ := kiosk.NewService(st, clock, kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
+	h := NewRouter(Deps{Service: svc})
+	w := do(h, "POST", "/api/v1/reports", "application/json", goodBody)
+	var created createReply
+	json.Unmarshal(w.Body.Bytes(), &created)
+	path := "/api/v1/reports/" + created.Number + "/extract"
+
+	if w := do(h, "POST", path, "application/json", `{"access_code":"`+created.AccessCode+`"}`); w.Code != 503 || !strings.Contains(w.Body.String(), "extracts_unavailable") {
+		t.Fatalf("without a renderer: %d %s", w.Code, w.Body)
+	}
+	fr := &fakeRenderer{}
+	svc.UseExtracts(fr)
+	w = do(h, "POST", path, "application/json", `{"access_code":"`+created.AccessCode+`","lang":"ru"}`)
+	if w.Code != 200 || w.Header().Get("Content-Type") != "application/pdf" || !strings.HasPrefix(w.Body.String(), "%PDF") ||
+		!strings.Contains(w.Body.String(), " ru ") || w.Header().Get("X-Document-Id") == "" {
+		t.Fatalf("extract: %d %v %s", w.Code, w.Header(), w.Body)
+	}
+	last := st.Audit[len(st.Audit)-1]
+	if last.Action != "extract.issue" || last.Record != created.ID || !strings.Contains(last.Detail, w.Header().Get("X-Document-Id")) {
+		t.Fatalf("audit entry %+v", last)
+	}
+	if w := do(h, "POST", path, "application/json", `{"access_code":"ZZZZ-ZZZZ"}`); w.Code != 404 {
+		t.Fatalf("wrong code: %d %s", w.Code, w.Body)
+	}
+	if w := do(h, "POST", path, "application/json", `{"access_code":"`+created.AccessCode+`","lang":"fr"}`); w.Code != 400 {
+		t.Fatalf("bad lang: %d %s", w.Code, w.Body)
+	}
+	st.Err = kiosk.ErrUnavailable // the audit entry cannot be written: no extract is handed out
+	calls := fr.calls
+	if w := do(h, "POST", path, "application/json", `{"access_code":"`+created.AccessCode+`"}`); w.Code != 503 || strings.HasPrefix(w.Body.String(), "%PDF") {
+		t.Fatalf("audit failure: %d %s", w.Code, w.Body)
+	}
+	if fr.calls != calls+1 {
+		t.Fatalf("renderer calls %d", fr.calls)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"cpckiosk/kiosk/admin"
+	"cpckiosk/printer/extract"
 )
 
 type verb struct {
@@ -19,12 +20,13 @@ type verb struct {
 }
 
 var verbs = map[string]verb{
-	"audit": {admin.RunAudit, "audit -data DIR: verify the hash-chained audit trail"},
+	"audit":  {admin.RunAudit, "audit -data DIR: verify the hash-chained audit trail"},
+	"verify": {extract.RunVerify, "verify [-data DIR | -key FILE] FILE.pdf | -payload STRING: check an extract"},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kioskctl VERB [flags]")
-	for _, name := range []string{"audit"} {
+	for _, name := range []string{"audit", "verify"} {
 		fmt.Fprintln(w, "  kioskctl", verbs[name].help)
 	}
 }

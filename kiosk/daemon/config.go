@@ -29,6 +29,7 @@ type Config struct {
 	CPC            string `json:"cpc"`
 	Kiosk          int    `json:"kiosk"`
 	CentreName     string `json:"centre_name"`
+	Ministry       string `json:"ministry"`
 	Hotline        string `json:"hotline"`
 	LogFormat      string `json:"log_format"` // "json" (default) or "text"
 }
@@ -38,6 +39,8 @@ func Defaults() Config {
 	return Config{
 		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
 		PrinterProfile: "generic-80", LogFormat: "json",
+		CentreName: "Маркази милитсияи ҷамъиятӣ",
+		Ministry:   "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
 }
 
@@ -56,7 +59,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Central, "central", "", "central system `URL` (default none: records wait in the outbox)")
 	fs.StringVar(&c.CPC, "cpc", "", "centre `code`: three capital Latin letters, e.g. ISF")
 	fs.IntVar(&c.Kiosk, "kiosk", 0, "kiosk `digit` 1-9 within the centre")
-	fs.StringVar(&c.CentreName, "centre-name", "", "centre name printed on receipts")
+	fs.StringVar(&c.CentreName, "centre-name", "", "centre name printed on receipts, extracts and the stamp")
+	fs.StringVar(&c.Ministry, "ministry", "", "ministry name in the header of extracts")
 	fs.StringVar(&c.Hotline, "hotline", "", "hotline number printed on receipts")
 	fs.StringVar(&c.LogFormat, "log", "", "log format: json or text (default json)")
 	if err := fs.Parse(args); err != nil {
@@ -105,6 +109,7 @@ func merge(c *Config, o Config) {
 	set(&c.Central, o.Central)
 	set(&c.CPC, o.CPC)
 	set(&c.CentreName, o.CentreName)
+	set(&c.Ministry, o.Ministry)
 	set(&c.Hotline, o.Hotline)
 	set(&c.LogFormat, o.LogFormat)
 	if o.Baud != 0 {

@@ -14,6 +14,7 @@ import (
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
 	"cpckiosk/kiosk/store"
+	"cpckiosk/printer/extract"
 	"cpckiosk/ui"
 )
 
@@ -46,6 +47,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
+
+	key, deviceID, err := extract.LoadOrCreateDeviceKey(filepath.Join(cfg.Data, "keys"))
+	if err != nil {
+		return fmt.Errorf("start: device key: %w", err)
+	}
+	cert, err := extract.LoadCertificate(filepath.Join(cfg.Data, "keys"))
+	if err != nil {
+		return fmt.Errorf("start: device certificate: %w", err)
+	}
+	svc.UseExtracts(&extract.KioskRenderer{
+		Signer:   extract.Signer{Key: key, DeviceID: deviceID, Certificate: cert},
+		Ministry: cfg.Ministry, Centre: cfg.CentreName,
+	})
 
 	handler := ui.NewRouter(ui.Deps{
 		Service: svc,

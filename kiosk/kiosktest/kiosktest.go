@@ -171,6 +171,18 @@ func (s *Store) UpdateReport(ctx context.Context, id string, fn func(*kiosk.Repo
 	return nil
 }
 
+// AppendAudit implements kiosk.Store.
+func (s *Store) AppendAudit(ctx context.Context, a kiosk.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return fmt.Errorf("fake store: %w", s.Err)
+	}
+	s.head = a.Link(s.head)
+	s.Audit = append(s.Audit, a)
+	return nil
+}
+
 // OutboxLen implements kiosk.Store.
 func (s *Store) OutboxLen(ctx context.Context) (int, error) {
 	s.mu.Lock()

@@ -539,6 +539,14 @@ func raiseFloor(tx *bolt.Tx, t time.Time) error {
 	return m.Put(kFloor, []byte(t.UTC().Format(time.RFC3339Nano)))
 }
 
+// AppendAudit implements kiosk.Store.
+func (s *Store) AppendAudit(ctx context.Context, e kiosk.AuditEntry) error {
+	if err := s.update(ctx, func(tx *bolt.Tx) error { return appendAudit(tx, e) }); err != nil {
+		return fmt.Errorf("append audit: %w", err)
+	}
+	return nil
+}
+
 // SaveTimeFloor implements kiosk.Store.
 func (s *Store) SaveTimeFloor(ctx context.Context, t time.Time) error {
 	if err := s.update(ctx, func(tx *bolt.Tx) error { return raiseFloor(tx, t) }); err != nil {
