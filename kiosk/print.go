@@ -88,6 +88,9 @@ type PrintQueue struct {
 	last map[uint64]ReceiptStatus // outcome of recent jobs
 	subs map[uint64][]chan ReceiptStatus
 	st   string // last printer state seen
+	// fault is the printer state of the last failed attempt, "" once a
+	// receipt printed again: while set, new jobs wait behind the failed one.
+	fault string
 }
 
 // NewPrintQueue returns a queue; call Run to start printing.
@@ -122,6 +125,12 @@ func (q *PrintQueue) Wait(ctx context.Context, id uint64, d time.Duration) Recei
 	if s, ok := q.last[id]; ok {
 		q.mu.Unlock()
 		return s
+	}
+	if q.fault != "" { // the job waits behind one the printer could not print
+		fault := q.fault
+		q.mu.Unlock()
+		q.Kick()
+		return ReceiptStatus{Status: ReceiptQueued, Detail: "printer: " + fault + "; the receipt will be printed when the printer is back, or ask the staff"}
 	}
 	ch := make(chan ReceiptStatus, 1)
 	q.subs[id] = append(q.subs[id], ch)
@@ -198,6 +207,12 @@ func (q *PrintQueue) setState(s string) {
 	q.mu.Unlock()
 }
 
+func (q *PrintQueue) setFault(s string) {
+	q.mu.Lock()
+	q.fault = s
+	q.mu.Unlock()
+}
+
 func (q *PrintQueue) printOne(ctx context.Context, j PrintJob) error {
 	r, err := q.store.ReportByID(ctx, j.ReportID)
 	if err != nil {
@@ -209,6 +224,7 @@ func (q *PrintQueue) printOne(ctx context.Context, j PrintJob) error {
 	if perr == nil {
 		j.State, j.Printed, j.Error = JobPrinted, time.Now(), ""
 		q.setState(PrinterOK)
+		q.setFault("")
 	} else {
 		j.Error = perr.Error()
 		var pe *PrinterError
@@ -217,16 +233,19 @@ func (q *PrintQueue) printOne(ctx context.Context, j PrintJob) error {
 			state = pe.State
 		}
 		q.setState(state)
+		q.setFault(state)
 		q.log.Warn("receipt not printed; kept for reprint", "job", j.ID, "number", r.Number.String(), "printer", state, "err", perr)
+	}
+	// Tell the waiting citizen first: a store that cannot record the outcome
+	// (disk full) must not leave them waiting.
+	if perr != nil {
+		q.settle(j.ID, ReceiptStatus{Status: ReceiptFailed, Detail: fmt.Sprintf("printer: %s; the receipt will be printed when the printer is back, or ask the staff", q.PrinterState())})
+	} else {
+		q.settle(j.ID, ReceiptStatus{Status: ReceiptPrinted})
 	}
 	if err := q.store.UpdatePrintJob(ctx, j); err != nil {
 		q.log.Error("print queue: save job", "job", j.ID, "err", err)
 		return err
 	}
-	if perr != nil {
-		q.settle(j.ID, ReceiptStatus{Status: ReceiptFailed, Detail: fmt.Sprintf("printer: %s; the receipt will be printed when the printer is back, or ask the staff", q.PrinterState())})
-		return perr
-	}
-	q.settle(j.ID, ReceiptStatus{Status: ReceiptPrinted})
-	return nil
+	return perr
 }

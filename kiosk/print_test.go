@@ -40,13 +40,22 @@ func TestPrintQueue(t *testing.T) {
 		t.Fatalf("report after a failed print: %v %v", r, err)
 	}
 
+	c3, err := svc.Create(ctx, submission()) // waits behind the failed one: told at once
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := q.Wait(ctx, c3.ReceiptJob, time.Hour); s.Status != kiosk.ReceiptQueued {
+		t.Fatalf("job behind a failed one: %+v", s)
+	}
+
 	printer.SetState(kiosk.PrinterOK) // paper loaded: the queued receipt comes out, marked as a reprint
 	deadline := time.Now().Add(10 * time.Second)
-	for len(printer.Printouts()) < 2 && time.Now().Before(deadline) {
+	for len(printer.Printouts()) < 3 && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	outs := printer.Printouts()
-	if len(outs) != 2 || outs[1].Number != c2.Report.Number.String() || !outs[1].Reprint || outs[1].AccessCode != c2.AccessCode {
+	if len(outs) != 3 || outs[1].Number != c2.Report.Number.String() || !outs[1].Reprint || outs[1].AccessCode != c2.AccessCode ||
+		outs[2].Number != c3.Report.Number.String() || outs[2].Reprint {
 		t.Fatalf("printouts %+v", outs)
 	}
 	if outs[0].Reprint {

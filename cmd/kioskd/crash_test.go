@@ -55,7 +55,7 @@ func TestCrashSafety(t *testing.T) {
 	numbers := map[string]string{} // number -> tag, over all acks
 	const submitters = 6
 	for round := 0; round < kills; round++ {
-		p, err := startProc(dir)
+		p, err := startProc(dir, nil, nil)
 		if err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}

@@ -50,6 +50,8 @@ func TestDiskFull(t *testing.T) {
 		body := fmt.Sprintf(`{"category":"other","anonymous":true,"incident":{"description":"%d %s"}}`, i, filler)
 		code, reply, err := post(p.URL+"/api/v1/reports", body)
 		if err != nil {
+			p.cmd.Process.Signal(syscall.SIGQUIT) // a goroutine dump, to see where it hangs
+			<-p.exited
 			t.Fatalf("report %d: %v\n%s", i, err, p.Stderr())
 		}
 		switch code {

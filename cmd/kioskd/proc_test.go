@@ -51,7 +51,7 @@ type proc struct {
 // command prefix (e.g. prlimit) to run kioskd under.
 func start(t testing.TB, dir string, wrap ...string) *proc {
 	t.Helper()
-	p, err := startProc(dir, wrap...)
+	p, err := startProc(dir, wrap, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,8 +59,20 @@ func start(t testing.TB, dir string, wrap ...string) *proc {
 	return p
 }
 
-func startProc(dir string, wrap ...string) (*proc, error) {
+// startArgs runs kioskd on dir with extra flags.
+func startArgs(t testing.TB, dir string, extra ...string) *proc {
+	t.Helper()
+	p, err := startProc(dir, nil, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.kill() })
+	return p
+}
+
+func startProc(dir string, wrap, extra []string) (*proc, error) {
 	args := append(wrap, kioskdBin, "-data", dir, "-listen", "127.0.0.1:0", "-cpc", "ISF", "-kiosk", "1")
+	args = append(args, extra...)
 	p := &proc{cmd: exec.Command(args[0], args[1:]...), exited: make(chan struct{})}
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {
@@ -132,7 +144,7 @@ func run(t *testing.T, args ...string) (int, string, time.Duration) {
 	return cmd.ProcessState.ExitCode(), out.String(), time.Since(begin)
 }
 
-var client = &http.Client{Timeout: 10 * time.Second}
+var client = &http.Client{Timeout: 60 * time.Second}
 
 func post(url, body string) (int, []byte, error) {
 	resp, err := client.Post(url, "application/json", strings.NewReader(body))

@@ -8,12 +8,15 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"cpckiosk/firmware/health"
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
 	"cpckiosk/kiosk/store"
+	"cpckiosk/printer/device"
+	"cpckiosk/printer/escpos"
 	"cpckiosk/printer/extract"
 	"cpckiosk/ui"
 )
@@ -24,6 +27,10 @@ var Version = "dev"
 // ShutdownGrace bounds how long in-flight requests may take after SIGTERM
 // (DESIGN 3.2 allows 5 s for the whole exit).
 const ShutdownGrace = 4 * time.Second
+
+// ReceiptWait is how long a report's reply waits for its receipt to print
+// before it says "queued" (a receipt takes about 1.5 s at 9600 baud).
+const ReceiptWait = 10 * time.Second
 
 // floorEvery is how often the time floor is persisted between reports.
 const floorEvery = time.Minute
@@ -61,11 +68,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		Ministry: cfg.Ministry, Centre: cfg.CentreName,
 	})
 
+	prn, err := openPrinter(cfg, log)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	prints := kiosk.NewPrintQueue(st, prn, log)
+	svc.UsePrintQueue(prints)
+	printCtx, stopPrints := context.WithCancel(context.Background())
+	printsDone := make(chan struct{})
+	go func() { prints.Run(printCtx); close(printsDone) }()
+	defer func() { stopPrints(); <-printsDone }()
+
 	handler := ui.NewRouter(ui.Deps{
 		Service: svc,
 		Log:     log,
+		Receipt: func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
+			return prints.Wait(ctx, c.ReceiptJob, ReceiptWait)
+		},
 		Health: func(ctx context.Context) ui.Health {
-			h := ui.Health{Status: "ok", Version: Version, Printer: "unknown"}
+			h := ui.Health{Status: "ok", Version: Version, Printer: prints.PrinterState()}
 			n, err := st.OutboxLen(ctx)
 			if err != nil {
 				h.Status = "degraded"
@@ -143,4 +164,18 @@ func explainOpen(dir string, err error) error {
 		return fmt.Errorf("%w\nkioskd will not start and has not modified the file: install the kioskd version that wrote it, or restore a backup made by this version", err)
 	}
 	return fmt.Errorf("start: %w", err)
+}
+
+// openPrinter returns the receipt printer of cfg: the simulator or a serial
+// ESC/POS printer.
+func openPrinter(cfg Config, log *slog.Logger) (kiosk.Printer, error) {
+	profile, err := escpos.LookupProfile(cfg.PrinterProfile)
+	if err != nil {
+		return nil, fmt.Errorf("-printer-profile %q: %w (known: %s)", cfg.PrinterProfile, err, strings.Join(escpos.ProfileNames(), ", "))
+	}
+	l := device.Layout{Profile: profile, CentreName: cfg.CentreName, Hotline: cfg.Hotline}
+	if cfg.Printer == "sim" {
+		return &device.Sim{Layout: l, Dir: filepath.Join(cfg.Data, "printer")}, nil
+	}
+	return device.OpenSerial(l, cfg.Printer, cfg.Baud, log), nil
 }
