@@ -26,6 +26,7 @@ type Health struct {
 	Status      string      `json:"status"`
 	Version     string      `json:"version"`
 	Printer     string      `json:"printer"`
+	Receipts    int         `json:"receipts_waiting"` // receipts queued for the printer
 	Relay       RelayHealth `json:"relay"`
 	ClockSynced bool        `json:"clock_synced"`
 }

@@ -64,8 +64,8 @@ func TestReceiptOverSerialLine(t *testing.T) {
 	if code, _, _ := post(p.URL+"/api/v1/reports/"+r2.Number+"/lookup", `{"access_code":"`+r2.AccessCode+`"}`); code != 200 {
 		t.Fatal("the report of a failed receipt is not there")
 	}
-	if h := health(t, p); h.Printer != "paper_out" {
-		t.Fatalf("healthz printer %q", h.Printer)
+	if h := health(t, p); h.Printer != "paper_out" || h.Receipts != 1 {
+		t.Fatalf("healthz printer %q, receipts waiting %d", h.Printer, h.Receipts)
 	}
 
 	line.SetStatus(escpos.StatusOK) // a new roll
@@ -80,8 +80,11 @@ func TestReceiptOverSerialLine(t *testing.T) {
 	if !strings.Contains(text[strings.Index(text, r1.Number)+1:], "НУСХАИ ТАКРОРӢ") { // "REPRINT" in Tajik
 		t.Fatalf("reprinted receipt not marked REPRINT:\n%s", text)
 	}
-	if h := health(t, p); h.Printer != "ok" {
-		t.Fatalf("healthz printer %q after the reprint", h.Printer)
+	for h := health(t, p); h.Printer != "ok" || h.Receipts != 0; h = health(t, p) { // the job is saved just after it prints
+		if time.Now().After(deadline) {
+			t.Fatalf("healthz printer %q, receipts waiting %d after the reprint", h.Printer, h.Receipts)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -103,6 +106,7 @@ func TestSimPrinterWritesFiles(t *testing.T) {
 
 type healthReply struct {
 	Status, Printer string
+	Receipts        int `json:"receipts_waiting"`
 	Relay           struct{ Pending int }
 }
 

@@ -92,6 +92,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 				h.Status = "degraded"
 			}
 			h.Relay.Pending = n
+			if jobs, err := st.PendingPrintJobs(ctx); err == nil {
+				h.Receipts = len(jobs)
+			}
 			_, h.ClockSynced = clock.Now()
 			return h
 		},
