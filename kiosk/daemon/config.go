@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"cpckiosk/kiosk"
 )
@@ -32,13 +33,16 @@ type Config struct {
 	Ministry       string `json:"ministry"`
 	Hotline        string `json:"hotline"`
 	LogFormat      string `json:"log_format"` // "json" (default) or "text"
+	// ReceiptWait is how long a report's reply waits for its receipt to
+	// print before it says "queued"; 0 answers at once after the commit.
+	ReceiptWait time.Duration `json:"-"`
 }
 
 // Defaults returns the configuration of DESIGN 3.2 with nothing set.
 func Defaults() Config {
 	return Config{
 		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
-		PrinterProfile: "generic-80", LogFormat: "json",
+		PrinterProfile: "generic-80", LogFormat: "json", ReceiptWait: 3 * time.Second,
 		CentreName: "Маркази милитсияи ҷамъиятӣ",
 		Ministry:   "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
@@ -53,7 +57,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	var c Config
 	fs.StringVar(&c.Data, "data", "", "data `dir` (default ./var/kiosk)")
 	fs.StringVar(&c.Listen, "listen", "", "HTTP listen `addr` (default 127.0.0.1:8080)")
-	fs.StringVar(&c.Printer, "printer", "", "receipt printer: sim or a serial `device` (default sim)")
+	fs.StringVar(&c.Printer, "printer", "", "receipt printer: sim, none or a serial `device` (default sim)")
+	receiptWait := fs.Duration("receipt-wait", -1, "how long a report's reply waits for its receipt to print (default 3s)")
 	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
 	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
 	fs.StringVar(&c.Central, "central", "", "central system `URL` (default none: records wait in the outbox)")
@@ -74,6 +79,10 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 		if err := readConfigFile(*cfgFile, &base); err != nil {
 			return Config{}, err
 		}
+	}
+	if *receiptWait >= 0 {
+		c.ReceiptWait = *receiptWait
+		base.ReceiptWait = *receiptWait
 	}
 	merge(&base, c)
 	if err := base.Validate(); err != nil {
@@ -138,6 +147,9 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("-log %q: want json or text", c.LogFormat))
+	}
+	if c.ReceiptWait < 0 || c.ReceiptWait > time.Minute {
+		errs = append(errs, fmt.Errorf("-receipt-wait %v: want 0 to 1m", c.ReceiptWait))
 	}
 	if c.Data == "" || c.Listen == "" || c.Printer == "" {
 		errs = append(errs, errors.New("-data, -listen and -printer must not be empty"))

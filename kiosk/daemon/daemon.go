@@ -28,10 +28,6 @@ var Version = "dev"
 // (DESIGN 3.2 allows 5 s for the whole exit).
 const ShutdownGrace = 4 * time.Second
 
-// ReceiptWait is how long a report's reply waits for its receipt to print
-// before it says "queued" (a receipt takes about 1.5 s at 9600 baud).
-const ReceiptWait = 10 * time.Second
-
 // floorEvery is how often the time floor is persisted between reports.
 const floorEvery = time.Minute
 
@@ -68,25 +64,35 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		Ministry: cfg.Ministry, Centre: cfg.CentreName,
 	})
 
-	prn, err := openPrinter(cfg, log)
-	if err != nil {
-		return fmt.Errorf("start: %w", err)
+	var prints *kiosk.PrintQueue
+	if cfg.Printer != "none" {
+		prn, err := openPrinter(cfg, log)
+		if err != nil {
+			return fmt.Errorf("start: %w", err)
+		}
+		prints = kiosk.NewPrintQueue(st, prn, log)
+		svc.UsePrintQueue(prints)
+		printCtx, stopPrints := context.WithCancel(context.Background())
+		printsDone := make(chan struct{})
+		go func() { prints.Run(printCtx); close(printsDone) }()
+		defer func() { stopPrints(); <-printsDone }()
 	}
-	prints := kiosk.NewPrintQueue(st, prn, log)
-	svc.UsePrintQueue(prints)
-	printCtx, stopPrints := context.WithCancel(context.Background())
-	printsDone := make(chan struct{})
-	go func() { prints.Run(printCtx); close(printsDone) }()
-	defer func() { stopPrints(); <-printsDone }()
+	var receipt func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus
+	if prints != nil {
+		receipt = func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
+			return prints.Wait(ctx, c.ReceiptJob, cfg.ReceiptWait)
+		}
+	}
 
 	handler := ui.NewRouter(ui.Deps{
 		Service: svc,
 		Log:     log,
-		Receipt: func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
-			return prints.Wait(ctx, c.ReceiptJob, ReceiptWait)
-		},
+		Receipt: receipt,
 		Health: func(ctx context.Context) ui.Health {
-			h := ui.Health{Status: "ok", Version: Version, Printer: prints.PrinterState()}
+			h := ui.Health{Status: "ok", Version: Version, Printer: kiosk.PrinterOffline}
+			if prints != nil {
+				h.Printer = prints.PrinterState()
+			}
 			n, err := st.OutboxLen(ctx)
 			if err != nil {
 				h.Status = "degraded"
