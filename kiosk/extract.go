@@ -11,6 +11,9 @@ import (
 // ErrNoExtracts: this kiosk cannot make extracts (no renderer configured).
 var ErrNoExtracts = errors.New("extracts are not available on this kiosk")
 
+// ErrNoPrinter: no printer here can take this document.
+var ErrNoPrinter = errors.New("no printer can take this document")
+
 // ExtractRenderer makes the stamped, signed PDF extract of a report.
 // withPersonal says whether the requester is entitled to the reporter's
 // details (the reporter themself, or a participant whose identity an officer
@@ -23,6 +26,7 @@ type ExtractRenderer interface {
 type Extract struct {
 	DocumentID string
 	Number     string
+	ReportID   string
 	PDF        []byte
 }
 
@@ -61,5 +65,45 @@ func (s *Service) IssueExtract(ctx context.Context, number, code, client, lang s
 		return nil, fmt.Errorf("issue extract of %s: %w", r.Number, err)
 	}
 	s.log.Info("extract issued", "number", r.Number.String(), "document", docID)
-	return &Extract{DocumentID: docID, Number: r.Number.String(), PDF: pdf}, nil
+	return &Extract{DocumentID: docID, Number: r.Number.String(), ReportID: r.ID, PDF: pdf}, nil
+}
+
+// ExtractPrinter puts an issued extract on paper: the A4 printer when there
+// is one, else the short form on the receipt printer. It returns which
+// printer took it and the job's id there.
+type ExtractPrinter interface {
+	PrintExtract(ctx context.Context, x *Extract) (printer, job string, err error)
+}
+
+// UseExtractPrinter lets the service print extracts with p. Call before serving.
+func (s *Service) UseExtractPrinter(p ExtractPrinter) { s.extractPrinter = p }
+
+// PrintedExtract is an extract that was issued and sent to a printer.
+type PrintedExtract struct {
+	*Extract
+	Printer string // "a4" or "receipt"
+	Job     string
+}
+
+// PrintExtract issues the extract as IssueExtract does and prints it on
+// site. The print is recorded in the audit trail too.
+func (s *Service) PrintExtract(ctx context.Context, number, code, client, lang string) (*PrintedExtract, error) {
+	if s.extractPrinter == nil {
+		return nil, ErrNoExtracts
+	}
+	x, err := s.IssueExtract(ctx, number, code, client, lang)
+	if err != nil {
+		return nil, err
+	}
+	where, job, err := s.extractPrinter.PrintExtract(ctx, x)
+	if err != nil {
+		return nil, fmt.Errorf("print extract %s: %w", x.DocumentID, err)
+	}
+	now, synced := s.clock.Now()
+	audit := AuditEntry{At: now, Synced: synced, Actor: "citizen", Action: "extract.print", Record: x.ReportID,
+		Detail: fmt.Sprintf("document %s on %s, job %s", x.DocumentID, where, job)}
+	if err := s.store.AppendAudit(ctx, audit); err != nil {
+		return nil, fmt.Errorf("print extract %s: %w", x.DocumentID, err)
+	}
+	return &PrintedExtract{Extract: x, Printer: where, Job: job}, nil
 }

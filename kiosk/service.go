@@ -34,6 +34,8 @@ type Service struct {
 	byClient *Limiter
 	prints   *PrintQueue
 	extracts ExtractRenderer
+	// extractPrinter is where printed extracts go.
+	extractPrinter ExtractPrinter
 }
 
 // UsePrintQueue makes every new report queue its receipt in q, committed in

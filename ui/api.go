@@ -69,6 +69,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/reports", a.createReport)
 	v1.POST("/reports/:number/lookup", a.lookup)
 	v1.POST("/reports/:number/extract", a.extract)
+	v1.POST("/reports/:number/extract/print", a.printExtract)
 	return r
 }
 
@@ -171,6 +172,30 @@ func (a *api) extract(c *gin.Context) {
 	c.Data(http.StatusOK, "application/pdf", x.PDF)
 }
 
+type printReply struct {
+	DocumentID string `json:"document_id"`
+	Number     string `json:"number"`
+	Printer    string `json:"printer"` // "a4" or "receipt"
+	Job        string `json:"job"`
+}
+
+func (a *api) printExtract(c *gin.Context) {
+	var in extractRequest
+	if !decode(c, &in) {
+		return
+	}
+	if in.AccessCode == "" {
+		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+		return
+	}
+	x, err := a.d.Service.PrintExtract(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP(), in.Lang)
+	if err != nil {
+		domainError(c, a.d.Log, err)
+		return
+	}
+	c.JSON(http.StatusOK, printReply{DocumentID: x.DocumentID, Number: x.Number, Printer: x.Printer, Job: x.Job})
+}
+
 // decode reads a JSON body into v strictly: JSON content type, at most
 // MaxBody bytes, valid UTF-8, no unknown fields, no trailing data. On failure
 // it writes the error reply and returns false.
@@ -257,6 +282,9 @@ func domainError(c *gin.Context, log *slog.Logger, err error) {
 	case errors.Is(err, kiosk.ErrRateLimited):
 		c.Header("Retry-After", "900")
 		apiError(c, http.StatusTooManyRequests, "rate_limited", "too many wrong attempts: try again in 15 minutes or ask the staff", "")
+	case errors.Is(err, kiosk.ErrNoPrinter), errors.As(err, new(*kiosk.PrinterError)):
+		log.Warn("extract not printed", "err", err)
+		apiError(c, http.StatusServiceUnavailable, "printer_unavailable", "the printer cannot print this now; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrNoExtracts):
 		apiError(c, http.StatusServiceUnavailable, "extracts_unavailable", "extracts cannot be issued at this kiosk; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrTransition):

@@ -31,6 +31,7 @@ type Config struct {
 	Kiosk          int    `json:"kiosk"`
 	CentreName     string `json:"centre_name"`
 	Ministry       string `json:"ministry"`
+	A4Queue        string `json:"a4_queue"`
 	Hotline        string `json:"hotline"`
 	LogFormat      string `json:"log_format"` // "json" (default) or "text"
 	// ReceiptWait is how long a report's reply waits for its receipt to
@@ -66,6 +67,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.IntVar(&c.Kiosk, "kiosk", 0, "kiosk `digit` 1-9 within the centre")
 	fs.StringVar(&c.CentreName, "centre-name", "", "centre name printed on receipts, extracts and the stamp")
 	fs.StringVar(&c.Ministry, "ministry", "", "ministry name in the header of extracts")
+	fs.StringVar(&c.A4Queue, "a4-queue", "", "CUPS `queue` of the A4 printer for extracts (default none)")
 	fs.StringVar(&c.Hotline, "hotline", "", "hotline number printed on receipts")
 	fs.StringVar(&c.LogFormat, "log", "", "log format: json or text (default json)")
 	if err := fs.Parse(args); err != nil {
@@ -119,6 +121,7 @@ func merge(c *Config, o Config) {
 	set(&c.CPC, o.CPC)
 	set(&c.CentreName, o.CentreName)
 	set(&c.Ministry, o.Ministry)
+	set(&c.A4Queue, o.A4Queue)
 	set(&c.Hotline, o.Hotline)
 	set(&c.LogFormat, o.LogFormat)
 	if o.Baud != 0 {

@@ -84,6 +84,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		}
 	}
 
+	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue})
+
 	handler := ui.NewRouter(ui.Deps{
 		Service: svc,
 		Log:     log,
