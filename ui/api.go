@@ -130,11 +130,7 @@ type lookupReply struct {
 
 func (a *api) lookup(c *gin.Context) {
 	var in lookupRequest
-	if !decode(c, &in) {
-		return
-	}
-	if in.AccessCode == "" {
-		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+	if !decodeAccess(c, &in, &in.AccessCode) {
 		return
 	}
 	r, err := a.d.Service.Lookup(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP())
@@ -155,11 +151,7 @@ type extractRequest struct {
 
 func (a *api) extract(c *gin.Context) {
 	var in extractRequest
-	if !decode(c, &in) {
-		return
-	}
-	if in.AccessCode == "" {
-		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+	if !decodeAccess(c, &in, &in.AccessCode) {
 		return
 	}
 	x, err := a.d.Service.IssueExtract(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP(), in.Lang)
@@ -181,11 +173,7 @@ type printReply struct {
 
 func (a *api) printExtract(c *gin.Context) {
 	var in extractRequest
-	if !decode(c, &in) {
-		return
-	}
-	if in.AccessCode == "" {
-		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+	if !decodeAccess(c, &in, &in.AccessCode) {
 		return
 	}
 	x, err := a.d.Service.PrintExtract(c.Request.Context(), c.Param("number"), in.AccessCode, c.ClientIP(), in.Lang)
@@ -194,6 +182,19 @@ func (a *api) printExtract(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, printReply{DocumentID: x.DocumentID, Number: x.Number, Printer: x.Printer, Job: x.Job})
+}
+
+// decodeAccess decodes a body that must carry an access code (*code, a
+// field of v).
+func decodeAccess(c *gin.Context, v any, code *string) bool {
+	if !decode(c, v) {
+		return false
+	}
+	if *code == "" {
+		apiError(c, http.StatusBadRequest, "required", "enter the access code from your receipt", "access_code")
+		return false
+	}
+	return true
 }
 
 // decode reads a JSON body into v strictly: JSON content type, at most
