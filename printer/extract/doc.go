@@ -28,8 +28,8 @@
 //	64  central's signature over "CPX1 device certificate\x00" || bytes above
 //
 // The payload carries no personal data; it is about 160 bytes without and
-// 300 with a certificate (about 450 QR characters, QR version 14-15 at
-// error correction level Q). The verification code is 10 Crockford base32
+// 300 with a certificate (about 450 QR characters, QR version 16 at error
+// correction level Q). The verification code is 10 Crockford base32
 // symbols derived from the signature ([VerificationCode]).
 //
 // # Trust
@@ -45,9 +45,12 @@
 //
 // # PDF
 //
-// [Render] lays the extract out on A4 in its language with the embedded
-// DejaVu fonts (text extractable with pdftotext), a round stamp and a QR code
-// drawn as vectors, the verification code and "page X of Y". The signed
+// [Render] lays the extract out on A4 in its language with subsets of the
+// DejaVu fonts (fonts.go: gofpdf parses every font for every document, so
+// they hold only Latin, Cyrillic, punctuation and U+FFFD; text is extractable
+// with pdftotext; characters they lack print as U+FFFD, control and bidi
+// characters are dropped), a round stamp and a QR code drawn as vectors (the
+// package's own encoder, qr.go), the verification code and "page X of Y". The signed
 // payload is in the Keywords entry and, with the canonical content, in two
 // embedded files, so [VerifyPDF] can check a file offline: the payload's
 // signature, and that the embedded content hashes to the signed hash. The
@@ -59,6 +62,12 @@
 // PKCS #8, 0600) and its public half in device.pub; the central's keys, the
 // anchors for enrolled kiosks, go to DATA/keys/central.pub; the kiosk's
 // certificate to device.cert. See keys.go for the formats.
+//
+// # Receipt printer
+//
+// [ShortForm] lays out the short extract for the receipt printer (package
+// escpos): the same facts without the incident's text, the stamp as a
+// raster ([StampImage]), the verification code and a native QR code.
 //
 // [RunVerify] is the "kioskctl verify" command.
 package extract

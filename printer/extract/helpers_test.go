@@ -60,3 +60,9 @@ func pdfText(t testing.TB, pdf []byte) string {
 	}
 	return string(out)
 }
+
+// execOutput runs a program and returns its standard output.
+func execOutput(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).Output()
+	return string(out), err
+}

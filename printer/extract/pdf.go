@@ -7,10 +7,8 @@ import (
 	"strings"
 	"unicode"
 
-	"cpckiosk/printer/font"
-
 	"github.com/jung-kurt/gofpdf"
-	qrcode "github.com/skip2/go-qrcode"
+	"golang.org/x/text/unicode/norm"
 )
 
 // Options are the printing choices that are not part of the signed content.
@@ -76,7 +74,13 @@ func RenderSigned(e *Extract, signed *Signed, opt Options) ([]byte, error) {
 	if !bytes.Equal(canon, signed.Canonical) {
 		return nil, fmt.Errorf("extract: render: %w: the signature is for other content", ErrContent)
 	}
-	r := &renderer{e: e, s: signed, l: lang[e.Lang], opt: opt}
+	r := &renderer{e: e, s: signed, l: lang[e.Lang], opt: opt, qrc: make(chan qrResult, 1)}
+	// The QR code does not depend on the layout: encode it while gofpdf
+	// parses the fonts.
+	go func() {
+		q, err := encodeQR(signed.Payload)
+		r.qrc <- qrResult{q, err}
+	}()
 	out, err := r.render()
 	if err != nil {
 		return nil, fmt.Errorf("extract: render %s: %w", e.Number, err)
@@ -90,6 +94,12 @@ type renderer struct {
 	l   *texts
 	opt Options
 	f   *gofpdf.Fpdf
+	qrc chan qrResult
+}
+
+type qrResult struct {
+	q   *qrCode
+	err error
 }
 
 func (r *renderer) color(c [3]int) {
@@ -115,9 +125,8 @@ func (r *renderer) render() ([]byte, error) {
 		{Content: r.s.Canonical, Filename: AttachmentContent, Description: "canonical content (JSON) covered by the signature"},
 		{Content: []byte(r.s.Payload), Filename: AttachmentPayload, Description: "signed payload, as in the QR code"},
 	})
-	f.AddUTF8FontFromBytes("sans", "", font.Sans)
-	f.AddUTF8FontFromBytes("sans", "B", font.SansBold)
-	f.AddUTF8FontFromBytes("mono", "", font.Mono)
+	f.AddUTF8FontFromBytes("sans", "", subsetSans)
+	f.AddUTF8FontFromBytes("sans", "B", subsetSansBold)
 	f.SetMargins(margin, margin, margin)
 	f.SetAutoPageBreak(false, 0)
 	f.AliasNbPages("{nb}")
@@ -193,23 +202,27 @@ func orDash(s string) string {
 	return s
 }
 
-// clean makes user text printable with the embedded fonts: runes outside the
-// Basic Multilingual Plane (which gofpdf cannot measure) and control
-// characters other than newline become spaces or U+FFFD.
+// clean makes user text printable with the embedded fonts, the way the
+// receipt printer's escpos.Sanitize does: the text is put in NFC (so и +
+// U+0304 becomes ӣ); '\n', U+2028 and U+2029 break the line; '\t', '\r'
+// and other spaces become ' '; control and format characters (bidi
+// overrides and isolates, zero-width joiners, BOM) are dropped; any other
+// rune the fonts lack (emoji, CJK, Arabic, a lone combining mark) becomes
+// U+FFFD, which the fonts draw. The signed content keeps the text as given.
 func clean(s string) string {
 	return strings.Map(func(r rune) rune {
 		switch {
-		case r == '\n':
-			return r
-		case r == '\t' || r == '\r':
+		case r == '\n' || r == '\u2028' || r == '\u2029':
+			return '\n'
+		case r == '\t' || r == '\r' || unicode.Is(unicode.Zs, r):
 			return ' '
-		case r > 0xFFFF:
-			return '\uFFFD'
-		case unicode.IsControl(r):
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
 			return -1
+		case !printable(r):
+			return '\uFFFD'
 		}
 		return r
-	}, s)
+	}, norm.NFC.String(s))
 }
 
 func (r *renderer) createdAt() string {
@@ -388,7 +401,7 @@ func (r *renderer) trust() {
 	f.SetFont("sans", "B", 9)
 	f.CellFormat(mw, 5, l.Code, "", 2, "L", false, 0, "")
 	f.SetX(mx)
-	f.SetFont("mono", "", 15)
+	f.SetFont("sans", "B", 15)
 	f.CellFormat(mw, 8, r.s.Code, "", 2, "L", false, 0, "")
 	f.SetX(mx)
 	f.SetFont("sans", "", 7.5)
@@ -406,22 +419,24 @@ func (r *renderer) trust() {
 // zone) of vector squares: one rectangle per run of dark modules in a row.
 func (r *renderer) qr(x, y, size float64) {
 	f := r.f
-	q, err := qrcode.New(r.s.Payload, qrcode.High) // High is level Q (25 %)
+	res := <-r.qrc
+	q, err := res.q, res.err
 	if err != nil {
 		f.SetError(fmt.Errorf("qr code: %w", err))
 		return
 	}
-	bm := q.Bitmap() // includes the 4-module quiet zone
-	m := size / float64(len(bm))
+	const quiet = 4
+	m := size / float64(q.size+2*quiet)
+	x, y = x+quiet*m, y+quiet*m
 	f.SetFillColor(0, 0, 0)
-	for row, line := range bm {
-		for col := 0; col < len(line); {
-			if !line[col] {
+	for row := range q.size {
+		for col := 0; col < q.size; {
+			if !q.at(col, row) {
 				col++
 				continue
 			}
 			end := col
-			for end < len(line) && line[end] {
+			for end < q.size && q.at(end, row) {
 				end++
 			}
 			// A hair of overlap closes the seams some viewers draw between rows.
@@ -492,8 +507,8 @@ func (r *renderer) stamp(cx, cy float64) {
 		pos += widths[i] + gap
 	}
 
-	word := r.opt.StampWord
-	if word == "" {
+	word := clean(r.opt.StampWord)
+	if strings.TrimSpace(word) == "" {
 		word = l.Stamp
 	}
 	fit := func(s, style string, max float64) {

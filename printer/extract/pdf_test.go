@@ -237,20 +237,6 @@ func TestVerifyPDF(t *testing.T) {
 	}
 }
 
-func BenchmarkRender(b *testing.B) {
-	s := deviceSigner(b)
-	e := sample("tg")
-	var size int
-	for b.Loop() {
-		pdf, _, err := Render(e, s, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		size = len(pdf)
-	}
-	b.ReportMetric(float64(size), "bytes")
-}
-
 func BenchmarkVerifyPDF(b *testing.B) {
 	pdf, _, err := Render(sample("tg"), deviceSigner(b), Options{})
 	if err != nil {
