@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"cpckiosk/printer/emulator"
+	"cpckiosk/printer/escpos"
 	"cpckiosk/printer/extract"
 )
 
@@ -71,12 +73,43 @@ func TestExtractPrintedOnA4(t *testing.T) {
 	if facts.Number != c.Number || facts.DocumentID != reply.DocumentID || content.Lang != "ru" {
 		t.Fatalf("facts %+v lang %s", facts, content.Lang)
 	}
-	// Without an A4 printer the kiosk says so instead of pretending.
-	p2 := startArgs(t, filepath.Join(t.TempDir(), "d"))
+}
+
+// TestExtractShortFormOnReceiptPrinter: without an A4 printer the extract
+// comes out of the receipt printer in its short form; with neither printer
+// the kiosk says so instead of pretending.
+func TestExtractShortFormOnReceiptPrinter(t *testing.T) {
+	dir := t.TempDir()
+	p := start(t, dir) // -printer sim, no A4 queue
+	code, body, _ := post(p.URL+"/api/v1/reports", reportBody("short"))
+	var c created
+	json.Unmarshal(body, &c)
+	code, body, _ = post(p.URL+"/api/v1/reports/"+c.Number+"/extract/print", `{"access_code":"`+c.AccessCode+`"}`)
+	var reply struct {
+		DocumentID   string `json:"document_id"`
+		Printer, Job string
+	}
+	json.Unmarshal(body, &reply)
+	if code != 200 || reply.Printer != "receipt" {
+		t.Fatalf("short form: %d %s\n%s", code, body, p.Stderr())
+	}
+	bin, err := os.ReadFile(filepath.Join(dir, "printer", reply.Job+".bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	prof, _ := escpos.LookupProfile("generic-80")
+	emu := emulator.New(prof)
+	emu.Write(bin)
+	text := strings.Join(emu.Text(), "\n")
+	if !strings.Contains(text, c.Number) || len(emu.Errors()) > 0 {
+		t.Fatalf("short form text lacks the number or has errors %v:\n%s", emu.Errors(), text)
+	}
+
+	p2 := startArgs(t, filepath.Join(t.TempDir(), "d"), "-printer", "none")
 	code, body, _ = post(p2.URL+"/api/v1/reports", reportBody("b"))
 	json.Unmarshal(body, &c)
 	code, body, _ = post(p2.URL+"/api/v1/reports/"+c.Number+"/extract/print", `{"access_code":"`+c.AccessCode+`"}`)
 	if code != 503 || !strings.Contains(string(body), "printer_unavailable") {
-		t.Fatalf("no A4 printer: %d %s", code, body)
+		t.Fatalf("no printer at all: %d %s", code, body)
 	}
 }

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -65,8 +66,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	})
 
 	var prints *kiosk.PrintQueue
+	var prn kiosk.Printer
 	if cfg.Printer != "none" {
-		prn, err := openPrinter(cfg, log)
+		prn, err = openPrinter(cfg, log)
 		if err != nil {
 			return fmt.Errorf("start: %w", err)
 		}
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		}
 	}
 
-	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue})
+	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
 	handler := ui.NewRouter(ui.Deps{
 		Service: svc,

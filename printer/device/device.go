@@ -37,6 +37,8 @@ func (l Layout) encode(r *kiosk.Report, j kiosk.PrintJob) ([]byte, error) {
 	}, l.Profile)
 }
 
+func (l Layout) profile() escpos.Profile { return l.Profile }
+
 // Sim is the simulated printer of kioskd -printer sim.
 type Sim struct {
 	Layout
@@ -59,6 +61,16 @@ func (s *Sim) PrintReceipt(ctx context.Context, r *kiosk.Report, j kiosk.PrintJo
 		return &kiosk.PrinterError{State: kiosk.PrinterOffline, Err: err}
 	}
 	return nil
+}
+
+// printDoc prints any ESC/POS document (the short form of an extract).
+func (s *Sim) printDoc(ctx context.Context, name string, doc escpos.Document) error {
+	data, err := escpos.Encode(doc, s.Profile)
+	if err != nil {
+		return err
+	}
+	_, err = emulator.SaveJob(s.Dir, name, s.Profile, data)
+	return err
 }
 
 // Status implements kiosk.Printer: the simulator is always ready.
@@ -88,6 +100,14 @@ func (s *Serial) PrintReceipt(ctx context.Context, r *kiosk.Report, j kiosk.Prin
 		return &kiosk.PrinterError{State: stateOf(err), Err: err}
 	}
 	return nil
+}
+
+func (s *Serial) printDoc(ctx context.Context, name string, doc escpos.Document) error {
+	data, err := escpos.Encode(doc, s.Profile)
+	if err != nil {
+		return err
+	}
+	return s.p.Print(ctx, data)
 }
 
 // Status implements kiosk.Printer.
