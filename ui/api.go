@@ -70,6 +70,7 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/reports/:number/lookup", a.lookup)
 	v1.POST("/reports/:number/extract", a.extract)
 	v1.POST("/reports/:number/extract/print", a.printExtract)
+	registerPages(r, d) // the citizen's touch pages (pages.go)
 	return r
 }
 
