@@ -38,8 +38,15 @@ type RelayHealth struct {
 	LastError   string     `json:"last_error,omitempty"`
 }
 
+// Site is what the pages say about this centre.
+type Site struct {
+	CentreName string // e.g. "Маркази милитсияи ҷамъиятии Истаравшан"; the catalog's generic name when empty
+	Hotline    string // the centre's phone; not shown when empty
+}
+
 // Deps is what the router needs.
 type Deps struct {
+	Site    Site
 	Service *kiosk.Service
 	// Health reports the device's state for /healthz.
 	Health func(ctx context.Context) Health

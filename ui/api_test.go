@@ -235,3 +235,18 @@ func TestExtract(t *testing.T) {
 		t.Fatalf("renderer calls %d", fr.calls)
 	}
 }
+
+func TestPagesShowTheCentre(t *testing.T) {
+	st := kiosktest.NewStore()
+	clock := kiosk.NewTrustedClock(kiosktest.NewClock(time.Date(2026, 6, 1, 8, 0, 0, 0, time.UTC)), time.Time{}, nil)
+	svc, _ := kiosk.NewService(st, clock, kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
+	h := NewRouter(Deps{Service: svc, Site: Site{CentreName: "Маркази Истаравшан", Hotline: "+992 44 600 00 00"}})
+	w := do(h, "GET", "/", "", "")
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Маркази Истаравшан") || !strings.Contains(w.Body.String(), "+992 44 600 00 00") {
+		t.Fatalf("home page lacks the centre or hotline: %d\n%s", w.Code, w.Body)
+	}
+	h = NewRouter(Deps{Service: svc}) // nothing configured: the catalog's generic name, in the page's language
+	if w := do(h, "GET", "/?lang=ru", "", ""); !strings.Contains(w.Body.String(), "<title>") || strings.Contains(w.Body.String(), `id="hotline"`) {
+		t.Fatalf("generic home page: %s", w.Body)
+	}
+}

@@ -137,6 +137,8 @@ type view struct {
 	Countdown int
 	Exit      bool // show the quick exit
 	Notice    string
+	Centre    string // the centre's name
+	Hotline   string
 	errs      map[string]fieldMsg
 	Data      any
 }
@@ -172,7 +174,11 @@ func (v *view) Langs() []langLink {
 func (p *pages) render(c *gin.Context, name string, data any, exit bool) {
 	ss := sess(c)
 	v := &view{Name: name, Lang: ss.lang, CSRF: ss.csrf, Path: c.Request.URL.Path,
-		Idle: p.o.IdleSeconds, Countdown: p.o.CountdownSeconds, Exit: exit, errs: ss.errs, Data: data}
+		Idle: p.o.IdleSeconds, Countdown: p.o.CountdownSeconds, Exit: exit, errs: ss.errs, Data: data,
+		Centre: p.d.Site.CentreName, Hotline: p.d.Site.Hotline}
+	if v.Centre == "" {
+		v.Centre = tr(ss.lang, "site.centre")
+	}
 	if ss.notice != "" {
 		v.Notice = tr(ss.lang, ss.notice)
 		ss.notice = ""

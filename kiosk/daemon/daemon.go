@@ -32,6 +32,18 @@ const ShutdownGrace = 4 * time.Second
 // floorEvery is how often the time floor is persisted between reports.
 const floorEvery = time.Minute
 
+// genericCentre is printed on receipts and extracts when -centre-name is not
+// set; the touch pages then show the same in the citizen's language.
+const genericCentre = "Маркази милитсияи ҷамъиятӣ"
+
+// printedCentre is the centre name for paper.
+func (c Config) printedCentre() string {
+	if c.CentreName == "" {
+		return genericCentre
+	}
+	return c.CentreName
+}
+
 // Run opens the store in cfg.Data, serves the kiosk on cfg.Listen and returns
 // nil once ctx ends and everything is closed. ready, if not nil, is called
 // with the listening address once requests are served.
@@ -62,7 +74,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	}
 	svc.UseExtracts(&extract.KioskRenderer{
 		Signer:   extract.Signer{Key: key, DeviceID: deviceID, Certificate: cert},
-		Ministry: cfg.Ministry, Centre: cfg.CentreName,
+		Ministry: cfg.Ministry, Centre: cfg.printedCentre(),
 	})
 
 	var prints *kiosk.PrintQueue
@@ -89,6 +101,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
 	handler := ui.NewRouter(ui.Deps{
+		Site:    ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
 		Service: svc,
 		Log:     log,
 		Receipt: receipt,
@@ -186,7 +199,7 @@ func openPrinter(cfg Config, log *slog.Logger) (kiosk.Printer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-printer-profile %q: %w (known: %s)", cfg.PrinterProfile, err, strings.Join(escpos.ProfileNames(), ", "))
 	}
-	l := device.Layout{Profile: profile, CentreName: cfg.CentreName, Hotline: cfg.Hotline}
+	l := device.Layout{Profile: profile, CentreName: cfg.printedCentre(), Hotline: cfg.Hotline}
 	if cfg.Printer == "sim" {
 		return &device.Sim{Layout: l, Dir: filepath.Join(cfg.Data, "printer")}, nil
 	}
