@@ -242,7 +242,7 @@ func TestPagesShowTheCentre(t *testing.T) {
 	svc, _ := kiosk.NewService(st, clock, kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
 	h := NewRouter(Deps{Service: svc, Site: Site{CentreName: "Маркази Истаравшан", Hotline: "+992 44 600 00 00"}})
 	w := do(h, "GET", "/", "", "")
-	if w.Code != 200 || !strings.Contains(w.Body.String(), "Маркази Истаравшан") || !strings.Contains(w.Body.String(), "+992 44 600 00 00") {
+	if w.Code != 200 || !strings.Contains(w.Body.String(), "Маркази Истаравшан") || !strings.Contains(w.Body.String(), "992 44 600 00 00") { // html/template writes + as &#43;
 		t.Fatalf("home page lacks the centre or hotline: %d\n%s", w.Code, w.Body)
 	}
 	h = NewRouter(Deps{Service: svc}) // nothing configured: the catalog's generic name, in the page's language
