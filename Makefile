@@ -21,7 +21,7 @@ test:
 # The performance figures quoted in issue notes.
 bench:
 	$(GO) run ./cmd/kioskbench
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./kiosk/store/ $(wildcard ./printer/*/)
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./kiosk/store/ ./ui/ $(wildcard ./printer/*/)
 
 # 500 SIGKILLs of a loaded kioskd; prints the Jepsen-style counts.
 soak:
@@ -38,6 +38,7 @@ cross:
 # kioskd with the simulated printer on this machine.
 demo: build
 	@echo "CPC Kiosk demo: data in $(DEMO_DIR), receipts in $(DEMO_DIR)/printer/"
+	@echo "  kiosk:   http://127.0.0.1:8080/   (the touch pages; try ?lang=ru)"
 	@echo "  health:  http://127.0.0.1:8080/healthz"
 	@echo "  API:     curl -H 'Content-Type: application/json' -d @docs/example-report.json http://127.0.0.1:8080/api/v1/reports"
 	@echo "Ctrl-C stops it."

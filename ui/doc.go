@@ -1,7 +1,10 @@
-// Package ui is the kiosk's HTTP face: the JSON API of DESIGN 3.3 (and, in
-// later work, the touch pages), served with gin. It is the only package that
-// imports gin. Handlers translate requests into calls on the kiosk domain and
-// domain errors into replies; they hold no business rules of their own.
+// Package ui is the kiosk's HTTP face, served with gin (the only package that
+// imports it): the JSON API of DESIGN 3.3 (api.go) and the citizen's touch
+// pages (pages.go: html/template, embedded assets, message catalogs in four
+// languages, an on-screen keyboard of our own, server-side sessions with CSRF
+// tokens and an idle wipe). Handlers translate requests into calls on the
+// kiosk domain and domain errors into replies or sentences; they hold no
+// business rules of their own.
 //
 // # Errors
 //
