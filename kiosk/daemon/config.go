@@ -44,7 +44,7 @@ func Defaults() Config {
 	return Config{
 		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
 		PrinterProfile: "generic-80", LogFormat: "json", ReceiptWait: 3 * time.Second,
-		Ministry:   "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
+		Ministry: "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
 }
 
