@@ -37,13 +37,15 @@ type PrintJob struct {
 	Error    string    `json:"error,omitempty"` // the last failure, for staff
 	Queued   time.Time `json:"queued"`
 	Printed  time.Time `json:"printed,omitempty"`
+	Copy     bool      `json:"copy,omitempty"` // asked for again by the citizen: marked as a reprint
 	// AccessCode is printed on the receipt. It exists in clear nowhere else:
 	// the store seals it and wipes it once the receipt is printed.
 	AccessCode string `json:"-"`
 }
 
-// Reprint reports whether the next attempt is a reprint.
-func (j PrintJob) Reprint() bool { return j.Attempts > 0 }
+// Reprint reports whether the receipt is to be marked as a reprint: a retry
+// after a fault, or a copy the citizen asked for.
+func (j PrintJob) Reprint() bool { return j.Attempts > 0 || j.Copy }
 
 // Printer prints a receipt for a report. It returns an error wrapping a
 // PrinterError when the printer cannot print now (paper out, cover open,
@@ -248,4 +250,21 @@ func (q *PrintQueue) printOne(ctx context.Context, j PrintJob) error {
 		return err
 	}
 	return perr
+}
+
+// PrintCopy queues a copy of a report's receipt ("print again" on the result
+// screen). code is the access code, which only the citizen's session still
+// holds; the copy is marked as a reprint and recorded in the audit trail.
+func (s *Service) PrintCopy(ctx context.Context, r *Report, code string) (uint64, error) {
+	if s.prints == nil {
+		return 0, ErrNoPrinter
+	}
+	now, synced := s.clock.Now()
+	job := &PrintJob{ReportID: r.ID, State: JobQueued, Queued: now, AccessCode: code, Copy: true}
+	audit := AuditEntry{At: now, Synced: synced, Actor: "citizen", Action: "receipt.copy", Record: r.ID}
+	if err := s.store.QueuePrintJob(ctx, job, audit); err != nil {
+		return 0, fmt.Errorf("print copy of %s: %w", r.Number, err)
+	}
+	s.prints.Kick()
+	return job.ID, nil
 }

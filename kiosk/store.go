@@ -25,6 +25,8 @@ type Store interface {
 	UpdateReport(ctx context.Context, id string, fn func(*Report) error, audit AuditEntry) error
 	// OutboxLen returns how many records wait for the central.
 	OutboxLen(ctx context.Context) (int, error)
+	// QueuePrintJob commits a new print job (its ID is set) with audit.
+	QueuePrintJob(ctx context.Context, job *PrintJob, audit AuditEntry) error
 	// AppendAudit commits one audit entry on its own (e.g. an extract issued).
 	AppendAudit(ctx context.Context, e AuditEntry) error
 	// SaveTimeFloor raises the persisted time floor to t.

@@ -103,6 +103,20 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, a kiosk.Audit
 	return nil
 }
 
+// QueuePrintJob implements kiosk.Store.
+func (s *Store) QueuePrintJob(ctx context.Context, j *kiosk.PrintJob, a kiosk.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return fmt.Errorf("fake store: %w", s.Err)
+	}
+	j.ID = uint64(len(s.Jobs) + 1)
+	s.Jobs = append(s.Jobs, *j)
+	s.head = a.Link(s.head)
+	s.Audit = append(s.Audit, a)
+	return nil
+}
+
 // PendingPrintJobs implements kiosk.PrintStore.
 func (s *Store) PendingPrintJobs(ctx context.Context) ([]kiosk.PrintJob, error) {
 	s.mu.Lock()

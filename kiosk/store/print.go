@@ -75,6 +75,24 @@ func (s *Store) getJob(tx *bolt.Tx, id uint64) (kiosk.PrintJob, error) {
 	return rec.PrintJob, nil
 }
 
+// QueuePrintJob implements kiosk.Store.
+func (s *Store) QueuePrintJob(ctx context.Context, j *kiosk.PrintJob, audit kiosk.AuditEntry) error {
+	err := s.update(ctx, func(tx *bolt.Tx) error {
+		if tx.Bucket(bIDs).Get([]byte(j.ReportID)) == nil {
+			return fmt.Errorf("report %s: %w", j.ReportID, kiosk.ErrNotFound)
+		}
+		j.ID = 0 // a rerun of this function must not reuse a rolled-back id
+		if err := s.putJob(tx, j); err != nil {
+			return err
+		}
+		return appendAudit(tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("queue print job: %w", err)
+	}
+	return nil
+}
+
 // PendingPrintJobs implements kiosk.PrintStore.
 func (s *Store) PendingPrintJobs(ctx context.Context) ([]kiosk.PrintJob, error) {
 	var out []kiosk.PrintJob

@@ -477,6 +477,7 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.A
 		}
 		if receipt != nil {
 			receipt.ReportID = r.ID
+			receipt.ID = 0 // a rerun after a rolled-back group must not reuse the id it got then
 			if err := s.putJob(tx, receipt); err != nil {
 				return err
 			}

@@ -490,3 +490,45 @@ func TestPrintJobs(t *testing.T) {
 		t.Fatalf("unknown job: %v", err)
 	}
 }
+
+// Concurrent creates with receipts, mixed with writes that fail (so groups
+// are rolled back and rerun one by one): every job keeps its own id.
+func TestPrintJobIDsSurviveGroupRetries(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	var wg sync.WaitGroup
+	jobs := make(chan *kiosk.PrintJob, 64)
+	for i := 0; i < 32; i++ {
+		wg.Add(2)
+		go func(i int) {
+			defer wg.Done()
+			r := newReport(i)
+			j := &kiosk.PrintJob{AccessCode: fmt.Sprintf("CODE%04d", i)}
+			if err := s.CreateReport(ctx, r, audit(r), j); err != nil {
+				t.Error(err)
+				return
+			}
+			jobs <- j
+		}(i)
+		go func() {
+			defer wg.Done()
+			s.UpdateReport(ctx, "missing", func(*kiosk.Report) error { return nil }, kiosk.AuditEntry{})
+		}()
+	}
+	wg.Wait()
+	close(jobs)
+	ids := map[uint64]string{}
+	for j := range jobs {
+		if prev, dup := ids[j.ID]; dup {
+			t.Fatalf("job id %d given to %s and %s", j.ID, prev, j.AccessCode)
+		}
+		ids[j.ID] = j.AccessCode
+		got, err := s.PrintJob(ctx, j.ID)
+		if err != nil || got.AccessCode != j.AccessCode || got.ReportID != j.ReportID {
+			t.Fatalf("job %d: %+v %v, want code %s", j.ID, got, err, j.AccessCode)
+		}
+	}
+	if p, _ := s.PendingPrintJobs(ctx); len(p) != 32 {
+		t.Fatalf("%d pending jobs, want 32", len(p))
+	}
+}
