@@ -50,10 +50,13 @@ type Deps struct {
 	Service *kiosk.Service
 	// Health reports the device's state for /healthz.
 	Health func(ctx context.Context) Health
-	// Receipt queues (and tries to print) the receipt of a new report. Nil
+	// Receipt waits (briefly) for the receipt of a new report to print. Nil
 	// means no receipt printer is configured.
 	Receipt func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus
-	Log     *slog.Logger
+	// ReceiptPicture draws the receipt of r with its access code as the
+	// printer prints it (PNG), for the result screen. Nil: no picture.
+	ReceiptPicture func(r *kiosk.Report, code string) ([]byte, error)
+	Log            *slog.Logger
 }
 
 // NewRouter returns the kiosk's HTTP handler.

@@ -67,6 +67,8 @@ func (p *pages) register(r *gin.Engine) {
 	g.POST("/extract", p.postExtract)
 	g.GET("/extract/done", p.extractDone)
 	g.POST("/exit", p.exit)
+	g.GET("/done/receipt.png", p.receiptPicture)
+	g.POST("/done/print", p.printCopy)
 }
 
 // withSession finds or starts the visitor's session, applies ?lang=, checks
@@ -495,6 +497,10 @@ type resultView struct {
 	Number, AccessCode string
 	Receipt            string // catalog key of the receipt's fate
 	CreatedAt          time.Time
+	Picture            bool // a picture of the receipt can be shown
+	CanReprint         bool // "print again" is offered
+	report             *kiosk.Report
+	code               string // the access code as issued, for a copy of the receipt
 }
 
 // send files the report. On success the draft (the personal data) is dropped
@@ -533,7 +539,47 @@ func (p *pages) send(c *gin.Context, ss *session) {
 	}
 	ss.draft = draft{}
 	ss.result = &resultView{Number: created.Report.Number.String(), AccessCode: kiosk.FormatAccessCode(created.AccessCode),
-		Receipt: "receipt." + rs.Status, CreatedAt: created.Report.CreatedAt}
+		Receipt: "receipt." + rs.Status, CreatedAt: created.Report.CreatedAt,
+		Picture: p.d.ReceiptPicture != nil, CanReprint: p.d.Receipt != nil,
+		report: created.Report, code: created.AccessCode}
+	c.Redirect(http.StatusSeeOther, "/done")
+}
+
+// receiptPicture shows the receipt of the report just filed, as printed.
+func (p *pages) receiptPicture(c *gin.Context) {
+	ss := sess(c)
+	if ss.result == nil || p.d.ReceiptPicture == nil {
+		c.Status(http.StatusNotFound)
+		return
+	}
+	png, err := p.d.ReceiptPicture(ss.result.report, ss.result.code)
+	if err != nil {
+		p.d.Log.Error("receipt picture", "err", err)
+		c.Status(http.StatusNotFound)
+		return
+	}
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+// printCopy prints the receipt again ("print again" on the result screen).
+func (p *pages) printCopy(c *gin.Context) {
+	ss := sess(c)
+	if ss.result == nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	rs := kiosk.ReceiptStatus{Status: "none"}
+	if p.d.Receipt != nil {
+		id, err := p.d.Service.PrintCopy(c.Request.Context(), ss.result.report, ss.result.code)
+		if err != nil {
+			p.d.Log.Error("print a copy of the receipt", "err", err)
+			rs.Status = kiosk.ReceiptFailed
+		} else {
+			rs = p.d.Receipt(context.WithoutCancel(c.Request.Context()),
+				&kiosk.Created{Report: ss.result.report, AccessCode: ss.result.code, ReceiptJob: id})
+		}
+	}
+	ss.result.Receipt = "receipt." + rs.Status
 	c.Redirect(http.StatusSeeOther, "/done")
 }
 

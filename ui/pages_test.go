@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"cpckiosk/kiosk/kiosktest"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -391,4 +393,70 @@ func mustURL(s string) *url.URL {
 		panic(err)
 	}
 	return u
+}
+
+// The result screen shows a picture of the receipt and prints a copy on
+// request, marked as a reprint.
+func TestResultPictureAndPrintAgain(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, _ := kiosk.NewService(st, kiosk.NewTrustedClock(kiosk.SystemClock{}, time.Time{}, nil), kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
+	printer := kiosktest.NewPrinter(kiosk.PrinterOK)
+	q := kiosk.NewPrintQueue(st, printer, nil)
+	svc.UsePrintQueue(q)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go q.Run(ctx)
+	var pictured string
+	srv := httptest.NewServer(NewRouter(Deps{Service: svc,
+		Receipt: func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
+			return q.Wait(ctx, c.ReceiptJob, 10*time.Second)
+		},
+		ReceiptPicture: func(r *kiosk.Report, code string) ([]byte, error) {
+			pictured = r.Number.String() + " " + code
+			return []byte("\x89PNG\r\n\x1a\nfake"), nil
+		}}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL)
+	_, page := c.get("/report?lang=tg")
+	for _, s := range []struct {
+		path string
+		form url.Values
+	}{
+		{"/report/category", url.Values{"category": {"theft"}}},
+		{"/report/when", url.Values{"when": {"yesterday"}, "time": {"18:05"}}},
+		{"/report/where", url.Values{"place": {"Истаравшан"}}},
+		{"/report/what", url.Values{"description": {"Велосипедамро дуздиданд"}}},
+		{"/report/who", url.Values{"who": {"anon"}}},
+		{"/report/consent", url.Values{"consent": {"yes"}}},
+		{"/report/review", url.Values{}},
+	} {
+		_, page = c.post(page, s.path, s.form)
+	}
+	num := regexp.MustCompile(`id="result-number">([^<]+)<`).FindStringSubmatch(page)
+	code := regexp.MustCompile(`id="result-code">([^<]+)<`).FindStringSubmatch(page)
+	if num == nil || code == nil || !strings.Contains(page, tr("tg", "receipt.printed")) || !strings.Contains(page, `id="print-again"`) {
+		t.Fatalf("result screen:\n%s", page)
+	}
+	resp, body := c.get("/done/receipt.png")
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "image/png" || !strings.HasPrefix(body, "\x89PNG") ||
+		resp.Header.Get("Cache-Control") != "no-store" || pictured != num[1]+" "+strings.ReplaceAll(code[1], "-", "") {
+		t.Fatalf("picture: %d %v %q", resp.StatusCode, resp.Header, pictured)
+	}
+	_, page = c.post(page, "/done/print", url.Values{})
+	outs := printer.Printouts()
+	if len(outs) != 2 || !outs[1].Reprint || outs[1].Number != num[1] || outs[1].AccessCode != strings.ReplaceAll(code[1], "-", "") {
+		t.Fatalf("printouts %+v", outs)
+	}
+	if !strings.Contains(page, tr("tg", "receipt.printed")) {
+		t.Fatal("result screen does not say the copy printed")
+	}
+	// After Done the picture is gone with the session.
+	c.post(page, "/exit", url.Values{})
+	if resp, _ := c.get("/done/receipt.png"); resp.StatusCode != 404 {
+		t.Fatalf("picture after the wipe: %d", resp.StatusCode)
+	}
 }

@@ -92,6 +92,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		defer func() { stopPrints(); <-printsDone }()
 	}
 	var receipt func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus
+	var picture func(r *kiosk.Report, code string) ([]byte, error)
+	if lp, ok := prn.(interface {
+		Picture(*kiosk.Report, string) ([]byte, error)
+	}); ok {
+		picture = lp.Picture
+	}
 	if prints != nil {
 		receipt = func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
 			return prints.Wait(ctx, c.ReceiptJob, cfg.ReceiptWait)
@@ -101,10 +107,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
 	handler := ui.NewRouter(ui.Deps{
-		Site:    ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
-		Service: svc,
-		Log:     log,
-		Receipt: receipt,
+		Site:           ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
+		Service:        svc,
+		Log:            log,
+		Receipt:        receipt,
+		ReceiptPicture: picture,
 		Health: func(ctx context.Context) ui.Health {
 			h := ui.Health{Status: "ok", Version: Version, Printer: kiosk.PrinterOffline}
 			if prints != nil {

@@ -39,6 +39,20 @@ func (l Layout) encode(r *kiosk.Report, j kiosk.PrintJob) ([]byte, error) {
 
 func (l Layout) profile() escpos.Profile { return l.Profile }
 
+// Picture draws r's receipt with its access code as this printer prints it:
+// the encoded bytes run through the emulator (PNG). The result screen shows it.
+func (l Layout) Picture(r *kiosk.Report, code string) ([]byte, error) {
+	data, err := l.encode(r, kiosk.PrintJob{AccessCode: code})
+	if err != nil {
+		return nil, fmt.Errorf("receipt picture %s: %w", r.Number, err)
+	}
+	e := emulator.New(l.Profile)
+	if _, err := e.Write(data); err != nil {
+		return nil, fmt.Errorf("receipt picture %s: %w", r.Number, err)
+	}
+	return e.PNG()
+}
+
 // Sim is the simulated printer of kioskd -printer sim.
 type Sim struct {
 	Layout
