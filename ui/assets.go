@@ -10,10 +10,9 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gin-gonic/gin"
-
-	"cpckiosk/printer/font"
 )
 
 // Everything the pages load is embedded: nothing comes from the network or
@@ -53,6 +52,7 @@ var templateFuncs = template.FuncMap{
 type asset struct {
 	ctype string
 	plain []byte
+	once  sync.Once
 	gz    []byte // nil when gzip does not pay
 }
 
@@ -75,7 +75,6 @@ func mustLoadAssets() map[string]*asset {
 	if err != nil {
 		panic(err)
 	}
-	out["font.ttf"] = newAsset(".ttf", pageFont())
 	return out
 }
 
@@ -91,26 +90,31 @@ func newAsset(ext string, b []byte) *asset {
 	case ".js":
 		ct = "text/javascript; charset=utf-8"
 	}
-	a := &asset{ctype: ct, plain: b}
-	var buf bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	zw.Write(b)
-	zw.Close()
-	if buf.Len() < len(b)*9/10 {
-		a.gz = buf.Bytes()
-	}
-	return a
+	return &asset{ctype: ct, plain: b}
 }
 
-// pageFont is the font the pages use: DejaVu Sans cut down to the letters
-// the kiosk can show or type (see fontsubset.go), or the whole font if
-// cutting fails.
-func pageFont() []byte {
-	if b, err := subsetFont(font.Sans, fontRunes()); err == nil {
-		return b
-	}
-	return font.Sans
+// gzipped returns the asset compressed, or nil when gzip does not pay. It is
+// computed on first use, not at start: kioskd must serve its first request
+// within milliseconds of a power cut.
+func (a *asset) gzipped() []byte {
+	a.once.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(a.plain)
+		zw.Close()
+		if buf.Len() < len(a.plain)*9/10 {
+			a.gz = buf.Bytes()
+		}
+	})
+	return a.gz
 }
+
+// The pages' font, static/font.ttf, is DejaVu Sans cut down to the letters
+// the kiosk can show or type (fontsubset.go). It is made by
+// `go test ./ui -run TestPageFont -update` and embedded like any asset, so
+// the cost of cutting it is paid once, not at every start;
+// TestPageFontUpToDate fails when the catalogs or templates need letters it
+// lacks.
 
 func serveStatic(c *gin.Context) {
 	a := assets[strings.TrimPrefix(c.Param("file"), "/")]
@@ -121,9 +125,9 @@ func serveStatic(c *gin.Context) {
 	// The assets hold nothing personal and change only with the program.
 	c.Header("Cache-Control", "public, max-age=3600")
 	c.Header("Vary", "Accept-Encoding")
-	if a.gz != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
+	if gz := a.gzipped(); gz != nil && strings.Contains(c.GetHeader("Accept-Encoding"), "gzip") {
 		c.Header("Content-Encoding", "gzip")
-		c.Data(http.StatusOK, a.ctype, a.gz)
+		c.Data(http.StatusOK, a.ctype, gz)
 		return
 	}
 	c.Data(http.StatusOK, a.ctype, a.plain)

@@ -123,11 +123,13 @@ func run(bin, dir string, total int, sustain time.Duration) error {
 	}
 	add("lookup latency with argon2id check, p50 / p99 (300)", ms(pct(latL, 50))+" / "+ms(pct(latL, 99)), "")
 
-	rss, err := peakRSS(k.cmd.Process.Pid)
+	st, err := procStatus(k.cmd.Process.Pid)
 	if err != nil {
 		return err
 	}
-	add(fmt.Sprintf("peak RSS of kioskd after %d reports", len(codes)), fmt.Sprintf("%.1f MB", float64(rss)/1e6), "< 40 MB")
+	add(fmt.Sprintf("peak RSS of kioskd after %d reports", len(codes)), fmt.Sprintf("%.1f MB", float64(st["VmHWM"])/1e6), "< 40 MB")
+	add("  RSS now: anonymous (Go heap, stacks) / file-backed (bbolt map, binary)",
+		fmt.Sprintf("%.1f MB / %.1f MB", float64(st["RssAnon"])/1e6, float64(st["RssFile"])/1e6), "")
 	k.stop()
 	s, err := store.Open(data, store.Options{})
 	if err != nil {
@@ -367,20 +369,26 @@ func lookups(c *http.Client, url string, codes []created, n int) ([]time.Duratio
 	return lats, nil
 }
 
-// peakRSS reads VmHWM (peak resident set) of a process, in bytes.
-func peakRSS(pid int) (int64, error) {
+// procStatus reads the memory lines of /proc/PID/status, in bytes.
+func procStatus(pid int) (map[string]int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	out := map[string]int64{}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
+		f := strings.Fields(line)
+		if len(f) == 3 && f[2] == "kB" {
 			kb, err := strconv.ParseInt(f[1], 10, 64)
-			return kb * 1024, err
+			if err == nil {
+				out[strings.TrimSuffix(f[0], ":")] = kb * 1024
+			}
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc status")
+	if out["VmHWM"] == 0 {
+		return nil, errors.New("no VmHWM in /proc status")
+	}
+	return out, nil
 }
 
 // cpuTime reads a process's user+system CPU time from /proc.
