@@ -42,6 +42,9 @@ type RelayHealth struct {
 type Site struct {
 	CentreName string // e.g. "Маркази милитсияи ҷамъиятии Истаравшан"; the catalog's generic name when empty
 	Hotline    string // the centre's phone; not shown when empty
+	// Places are the settlements of the centre's district, offered as
+	// buttons on the "where" step; none means free text only.
+	Places []string
 }
 
 // Deps is what the router needs.

@@ -141,6 +141,7 @@ type view struct {
 	Notice    string
 	Centre    string // the centre's name
 	Hotline   string
+	Places    []string // the district's settlements, for the "where" step
 	errs      map[string]fieldMsg
 	Data      any
 }
@@ -177,7 +178,7 @@ func (p *pages) render(c *gin.Context, name string, data any, exit bool) {
 	ss := sess(c)
 	v := &view{Name: name, Lang: ss.lang, CSRF: ss.csrf, Path: c.Request.URL.Path,
 		Idle: p.o.IdleSeconds, Countdown: p.o.CountdownSeconds, Exit: exit, errs: ss.errs, Data: data,
-		Centre: p.d.Site.CentreName, Hotline: p.d.Site.Hotline}
+		Centre: p.d.Site.CentreName, Hotline: p.d.Site.Hotline, Places: p.d.Site.Places}
 	if v.Centre == "" {
 		v.Centre = tr(ss.lang, "site.centre")
 	}
@@ -206,7 +207,7 @@ var steps = []string{"category", "when", "where", "what", "who", "consent", "rev
 type draft struct {
 	Category                           string
 	When, Date, Time                   string // When: today, yesterday, date, unknown
-	Place, Landmark                    string
+	Settlement, Place, Landmark        string // Settlement: one of Site.Places
 	Description                        string
 	Who                                string // named, anon
 	FullName, Phone, IDNumber, Address string
@@ -300,7 +301,7 @@ func (p *pages) postStep(c *gin.Context) {
 	case "when":
 		d.When, d.Date, d.Time = form("when"), form("date"), form("time")
 	case "where":
-		d.Place, d.Landmark = form("place"), form("landmark")
+		d.Settlement, d.Place, d.Landmark = form("settlement"), form("place"), form("landmark")
 	case "what":
 		d.Description = strings.TrimSpace(strings.ReplaceAll(c.PostForm("description"), "\r\n", "\n"))
 	case "who":
@@ -354,6 +355,10 @@ func (p *pages) checkStep(ss *session, step string) map[string]fieldMsg {
 		if !d.Consent {
 			errs["consent"] = fieldMsg{Key: "err.consent.required"}
 		}
+	case "where":
+		if d.Settlement != "" && !slices.Contains(p.d.Site.Places, d.Settlement) {
+			errs["settlement"] = fieldMsg{Key: "err.settlement.invalid"}
+		}
 	}
 	nr, local := p.build(ss)
 	for k, m := range local {
@@ -390,7 +395,7 @@ func formFieldStep(name string) string {
 	switch name {
 	case "time":
 		return "when"
-	case "landmark":
+	case "landmark", "settlement":
 		return "where"
 	}
 	return name
@@ -418,6 +423,9 @@ func (p *pages) build(ss *session) (kiosk.NewReport, map[string]fieldMsg) {
 	}
 	nr.Incident.Description = d.Description
 	nr.Incident.Place = d.Place
+	if d.Settlement != "" {
+		nr.Incident.Place = strings.TrimSuffix(d.Settlement+", "+d.Place, ", ")
+	}
 	if d.Landmark != "" {
 		lm := tr(ss.lang, "where.landmark.word") + ": " + d.Landmark
 		if nr.Incident.Place == "" {

@@ -34,7 +34,8 @@ func newPageServer(t testing.TB, o pageOptions) (*httptest.Server, *kiosk.Servic
 	}
 	old := pageDefaults
 	pageDefaults = o
-	h := NewRouter(Deps{Service: svc})
+	h := NewRouter(Deps{Service: svc, Site: Site{CentreName: "Маркази милитсияи ҷамъиятии Истаравшан", Hotline: "+992 3454 2 22 22",
+		Places: []string{"Истаравшан", "Нофароҷ", "Шаҳристон", "Ғончӣ", "Деҳмой", "Қалъачаи Мирон"}}})
 	pageDefaults = old
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
@@ -458,5 +459,36 @@ func TestResultPictureAndPrintAgain(t *testing.T) {
 	c.post(page, "/exit", url.Values{})
 	if resp, _ := c.get("/done/receipt.png"); resp.StatusCode != 404 {
 		t.Fatalf("picture after the wipe: %d", resp.StatusCode)
+	}
+}
+
+// With the district's settlements configured, the "where" step offers them;
+// the chosen one leads the place, and a forged one is refused.
+func TestSettlementPicker(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	svc, _ := kiosk.NewService(st, kiosk.NewTrustedClock(kiosk.SystemClock{}, time.Time{}, nil), kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
+	srv := httptest.NewServer(NewRouter(Deps{Service: svc, Site: Site{Places: []string{"Истаравшан", "Нофароҷ"}}}))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv.URL)
+	_, page := c.get("/report?lang=tg")
+	_, page = c.post(page, "/report/category", url.Values{"category": {"theft"}})
+	_, page = c.post(page, "/report/when", url.Values{"when": {"yesterday"}, "time": {"18:05"}})
+	if !strings.Contains(page, `value="Нофароҷ"`) || !strings.Contains(page, tr("tg", "where.settlement")) {
+		t.Fatalf("where step lacks the settlements:\n%s", page)
+	}
+	resp, page := c.post(page, "/report/where", url.Values{"settlement": {"Хоруғ"}, "place": {"кӯчаи Ленин 5"}})
+	if resp.Request.URL.Path != "/report/where" || !strings.Contains(page, tr("tg", "err.settlement.invalid")) {
+		t.Fatalf("forged settlement accepted: on %s", resp.Request.URL.Path)
+	}
+	_, page = c.post(page, "/report/where", url.Values{"settlement": {"Нофароҷ"}, "place": {"кӯчаи Ленин 5"}})
+	_, page = c.post(page, "/report/what", url.Values{"description": {"Велосипедамро дуздиданд"}})
+	_, page = c.post(page, "/report/who", url.Values{"who": {"anon"}})
+	_, page = c.post(page, "/report/consent", url.Values{"consent": {"yes"}})
+	if !strings.Contains(page, "Нофароҷ, кӯчаи Ленин 5") {
+		t.Fatalf("review lacks the settlement and street:\n%s", page)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"cpckiosk/kiosk"
@@ -32,8 +33,11 @@ type Config struct {
 	CentreName     string `json:"centre_name"`
 	Ministry       string `json:"ministry"`
 	A4Queue        string `json:"a4_queue"`
-	Hotline        string `json:"hotline"`
-	LogFormat      string `json:"log_format"` // "json" (default) or "text"
+	// Places are the settlements of the centre's district, offered on the
+	// touch screen's "where" step.
+	Places    []string `json:"places"`
+	Hotline   string   `json:"hotline"`
+	LogFormat string   `json:"log_format"` // "json" (default) or "text"
 	// ReceiptWait is how long a report's reply waits for its receipt to
 	// print before it says "queued"; 0 answers at once after the commit.
 	ReceiptWait time.Duration `json:"-"`
@@ -67,6 +71,7 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.CentreName, "centre-name", "", "centre name printed on receipts, extracts and the stamp")
 	fs.StringVar(&c.Ministry, "ministry", "", "ministry name in the header of extracts")
 	fs.StringVar(&c.A4Queue, "a4-queue", "", "CUPS `queue` of the A4 printer for extracts (default none)")
+	places := fs.String("places", "", "the district's settlements for the touch screen, comma-separated (`list`)")
 	fs.StringVar(&c.Hotline, "hotline", "", "hotline number printed on receipts")
 	fs.StringVar(&c.LogFormat, "log", "", "log format: json or text (default json)")
 	if err := fs.Parse(args); err != nil {
@@ -84,6 +89,14 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	if *receiptWait >= 0 {
 		c.ReceiptWait = *receiptWait
 		base.ReceiptWait = *receiptWait
+	}
+	if *places != "" {
+		c.Places = nil
+		for _, p := range strings.Split(*places, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.Places = append(c.Places, p)
+			}
+		}
 	}
 	merge(&base, c)
 	if err := base.Validate(); err != nil {
@@ -121,6 +134,9 @@ func merge(c *Config, o Config) {
 	set(&c.CentreName, o.CentreName)
 	set(&c.Ministry, o.Ministry)
 	set(&c.A4Queue, o.A4Queue)
+	if o.Places != nil {
+		c.Places = o.Places
+	}
 	set(&c.Hotline, o.Hotline)
 	set(&c.LogFormat, o.LogFormat)
 	if o.Baud != 0 {
@@ -149,6 +165,11 @@ func (c Config) Validate() error {
 	}
 	if c.LogFormat != "json" && c.LogFormat != "text" {
 		errs = append(errs, fmt.Errorf("-log %q: want json or text", c.LogFormat))
+	}
+	for _, p := range c.Places {
+		if p == "" || len([]rune(p)) > 60 || strings.ContainsAny(p, "\x00\n\r\t") {
+			errs = append(errs, fmt.Errorf("-places: %q is not a settlement name (1-60 characters, one line)", p))
+		}
 	}
 	if c.ReceiptWait < 0 || c.ReceiptWait > time.Minute {
 		errs = append(errs, fmt.Errorf("-receipt-wait %v: want 0 to 1m", c.ReceiptWait))

@@ -29,6 +29,9 @@ func TestParseArgs(t *testing.T) {
 		{"flags override the file", []string{"-config", cfgFile, "-kiosk", "3"}, func(c Config) bool {
 			return c.CPC == "KHJ" && c.Kiosk == 3
 		}, ""},
+		{"places", []string{"-cpc", "ISF", "-kiosk", "1", "-places", "Истаравшан, Нофароҷ ,Шаҳристон"}, func(c Config) bool {
+			return len(c.Places) == 3 && c.Places[1] == "Нофароҷ"
+		}, ""},
 		{"unknown key in file", []string{"-config", bad}, nil, "colour"},
 		{"missing file", []string{"-config", filepath.Join(dir, "nope.json")}, nil, "nope.json"},
 		{"no centre", []string{"-kiosk", "1"}, nil, "-cpc is required"},
