@@ -156,11 +156,11 @@ const layoutJS = `(() => {
   return bad;
 })()`
 
-// checkLayout checks the current screen at both kiosk sizes, saving a
-// screenshot of each, and returns to 1024x600.
+// checkLayout checks the current screen at both kiosk sizes, in landscape and
+// portrait, saving a screenshot of each, and returns to 1024x600.
 func (b *browser) checkLayout(name string) {
 	b.t.Helper()
-	for _, sz := range [][2]int64{{1280, 800}, {1024, 600}} {
+	for _, sz := range [][2]int64{{1280, 800}, {1024, 600}, {800, 1280}, {600, 1024}} { // landscape and portrait
 		b.size(sz[0], sz[1])
 		bad := eval[[]string](b, layoutJS)
 		for _, p := range bad {
