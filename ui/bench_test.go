@@ -1,10 +1,17 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
+	"strconv"
 	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
 )
 
 // BenchmarkScreens measures the server's render time per screen and the
@@ -51,4 +58,33 @@ func BenchmarkScreens(b *testing.B) {
 			b.ReportMetric(float64(page.Body.Len()), "html-bytes")
 		})
 	}
+}
+
+// BenchmarkFirstPaint measures the time from navigation to the first
+// contentful paint of the home screen in headless Chromium here, with the
+// browser cache disabled (as after a wipe: Clear-Site-Data empties it).
+func BenchmarkFirstPaint(b *testing.B) {
+	srv, _ := newPageServer(b, pageDefaults)
+	ctx, done := newBrowser(b)
+	defer done()
+	noCache := func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := cdp.Call(ctx, t, network.SetCacheDisabled, network.SetCacheDisabledParams{CacheDisabled: true})
+		return chromedp.Void{}, err
+	}
+	if err := chromedp.Do(ctx, noCache); err != nil {
+		b.Fatal(err)
+	}
+	var fcps []float64
+	for i := 0; i < b.N; i++ {
+		if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL+"/?n="+strconv.Itoa(i))); err != nil {
+			b.Fatal(err)
+		}
+		fcp, err := chromedp.Run(ctx, chromedp.Poll[float64](`(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime`))
+		if err != nil {
+			b.Fatal(err)
+		}
+		fcps = append(fcps, fcp)
+	}
+	slices.Sort(fcps)
+	b.ReportMetric(fcps[len(fcps)/2], "first-paint-median-ms")
 }

@@ -17,7 +17,7 @@ import (
 // The browser tests drive Debian's Chromium headless through chromedp. They
 // fail when CI=true and Chromium is missing, and skip otherwise.
 
-func chromiumPath(t *testing.T) string {
+func chromiumPath(t testing.TB) string {
 	t.Helper()
 	for _, p := range []string{os.Getenv("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
 		if p == "" {
@@ -35,7 +35,7 @@ func chromiumPath(t *testing.T) string {
 }
 
 // screensDir is where screenshots go: $KIOSK_SCREENS or $TMPDIR/cpckiosk-screens.
-func screensDir(t *testing.T) string {
+func screensDir(t testing.TB) string {
 	dir := os.Getenv("KIOSK_SCREENS")
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "cpckiosk-screens")
@@ -53,7 +53,7 @@ type browser struct {
 	shots string
 }
 
-func newBrowser(t *testing.T) (context.Context, func()) {
+func newBrowser(t testing.TB) (context.Context, func()) {
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.Flag("headless", true),
