@@ -45,6 +45,9 @@ type Site struct {
 	// Places are the settlements of the centre's district, offered as
 	// buttons on the "where" step; none means free text only.
 	Places []string
+	// A4Printer says extracts print on an A4 printer (else in short form on
+	// the receipt printer); the extract preview tells the citizen where.
+	A4Printer bool
 }
 
 // Deps is what the router needs.

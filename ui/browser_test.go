@@ -424,6 +424,22 @@ func TestBrowser(t *testing.T) {
 			t.Fatal("missing access code not explained")
 		}
 		b.checkLayout("extract-ru")
+		if number == "" {
+			return
+		}
+		// With a real number and code: the preview, then Print (this test
+		// kiosk has no extract printer, so it says so on the preview).
+		b.typeText("#access_code", code)
+		eval[string](b, `(document.getElementById('number').value = '')`) // the wrong number typed above
+		b.typeText("#number", number)
+		b.click("#print-extract")
+		b.waitPage("extract-preview")
+		if txt := b.text(); !strings.Contains(txt, number) || !strings.Contains(txt, tr("ru", "extract.preview.where.receipt")) {
+			t.Fatal("extract preview lacks the number or where it prints")
+		}
+		b.checkLayout("extract-preview-ru")
+		b.click("#print-now")
+		b.run("print error", chromedp.WaitVisible(chromedp.ID("err-form")))
 	})
 
 	t.Run("quick-exit", func(t *testing.T) {

@@ -65,6 +65,8 @@ func (p *pages) register(r *gin.Engine) {
 	g.GET("/status/result", p.statusResult)
 	g.GET("/extract", p.extractForm)
 	g.POST("/extract", p.postExtract)
+	g.GET("/extract/preview", p.extractPreview)
+	g.POST("/extract/print", p.printExtract)
 	g.GET("/extract/done", p.extractDone)
 	g.POST("/exit", p.exit)
 	g.GET("/done/receipt.png", p.receiptPicture)
@@ -669,10 +671,17 @@ func (p *pages) postStatus(c *gin.Context) {
 		return
 	}
 	ss.lookup = lookupForm{}
-	ss.status = &statusView{Number: r.Number.String(), Status: string(r.Status), Decision: string(r.Decision),
-		Category: string(r.Category), CaseNumber: r.CaseNumber, CreatedAt: r.CreatedAt, History: slices.Clone(r.History)}
-	slices.Reverse(ss.status.History) // newest first
+	ss.status = newStatusView(r)
 	c.Redirect(http.StatusSeeOther, "/status/result")
+}
+
+// newStatusView is what the status and extract screens show of a report:
+// no personal data, history newest first.
+func newStatusView(r *kiosk.Report) *statusView {
+	v := &statusView{Number: r.Number.String(), Status: string(r.Status), Decision: string(r.Decision),
+		Category: string(r.Category), CaseNumber: r.CaseNumber, CreatedAt: r.CreatedAt, History: slices.Clone(r.History)}
+	slices.Reverse(v.History)
+	return v
 }
 
 func orForm(field string) string {
@@ -697,6 +706,17 @@ func (p *pages) extractForm(c *gin.Context) {
 	p.render(c, "extract", &sess(c).lookup, true)
 }
 
+// extractPreview is what the preview screen shows before an extract is
+// printed: the record as it stands, and where it will print.
+type extractPreview struct {
+	*statusView
+	Printer string // "a4" or "receipt"
+	number  string // as typed, checked
+	code    string
+}
+
+// postExtract checks the number and code and shows what the extract will
+// hold; nothing is issued until the citizen presses Print on the preview.
 func (p *pages) postExtract(c *gin.Context) {
 	ss := sess(c)
 	number, code, ok := readLookup(c, ss)
@@ -704,7 +724,7 @@ func (p *pages) postExtract(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/extract")
 		return
 	}
-	x, err := p.d.Service.PrintExtract(c.Request.Context(), number, code, c.ClientIP(), ss.lang)
+	r, err := p.d.Service.Lookup(c.Request.Context(), number, code, c.ClientIP())
 	if err != nil {
 		field, m := domainMessage(p.d, err)
 		ss.errs = map[string]fieldMsg{orForm(field): m}
@@ -712,6 +732,38 @@ func (p *pages) postExtract(c *gin.Context) {
 		return
 	}
 	ss.lookup = lookupForm{}
+	printer := "receipt"
+	if p.d.Site.A4Printer {
+		printer = "a4"
+	}
+	ss.xprev = &extractPreview{statusView: newStatusView(r), Printer: printer, number: number, code: code}
+	c.Redirect(http.StatusSeeOther, "/extract/preview")
+}
+
+func (p *pages) extractPreview(c *gin.Context) {
+	ss := sess(c)
+	if ss.xprev == nil {
+		c.Redirect(http.StatusSeeOther, "/extract")
+		return
+	}
+	p.render(c, "extract-preview", ss.xprev, true)
+}
+
+// printExtract issues and prints the extract the preview showed.
+func (p *pages) printExtract(c *gin.Context) {
+	ss := sess(c)
+	if ss.xprev == nil {
+		c.Redirect(http.StatusSeeOther, "/extract")
+		return
+	}
+	x, err := p.d.Service.PrintExtract(c.Request.Context(), ss.xprev.number, ss.xprev.code, c.ClientIP(), ss.lang)
+	if err != nil {
+		_, m := domainMessage(p.d, err)
+		ss.errs = map[string]fieldMsg{"form": m}
+		c.Redirect(http.StatusSeeOther, "/extract/preview")
+		return
+	}
+	ss.xprev = nil
 	ss.xres = &extractView{Number: x.Number, Printer: x.Printer}
 	c.Redirect(http.StatusSeeOther, "/extract/done")
 }

@@ -377,10 +377,15 @@ func TestReportFlowWithoutScript(t *testing.T) {
 	if !strings.Contains(page, `id="timeline"`) || !strings.Contains(page, tr("en", "st.received")) {
 		t.Fatalf("status result lacks the timeline")
 	}
-	// Extracts: this kiosk has no extract printer; the page says so plainly.
+	// Extracts: the preview shows the record; this kiosk has no extract
+	// printer, so Print says so plainly and the preview stays.
 	_, page = c.get("/extract")
-	_, page = c.post(page, "/extract", url.Values{"number": {num[1]}, "access_code": {code[1]}})
-	if !strings.Contains(page, tr("en", "err.extracts_unavailable")) {
+	resp, page = c.post(page, "/extract", url.Values{"number": {num[1]}, "access_code": {code[1]}})
+	if resp.Request.URL.Path != "/extract/preview" || !strings.Contains(page, num[1]) || !strings.Contains(page, `id="timeline"`) {
+		t.Fatalf("extract preview on %s", resp.Request.URL.Path)
+	}
+	resp, page = c.post(page, "/extract/print", url.Values{})
+	if resp.Request.URL.Path != "/extract/preview" || !strings.Contains(page, tr("en", "err.extracts_unavailable")) {
 		t.Fatal("extract error not explained")
 	}
 	if !slices.Contains(kiosk.Languages, "en") {
@@ -490,5 +495,40 @@ func TestSettlementPicker(t *testing.T) {
 	_, page = c.post(page, "/report/consent", url.Values{"consent": {"yes"}})
 	if !strings.Contains(page, "Нофароҷ, кӯчаи Ленин 5") {
 		t.Fatalf("review lacks the settlement and street:\n%s", page)
+	}
+}
+
+type fakeExtractPrinter struct{ printed []string }
+
+func (f *fakeExtractPrinter) PrintExtract(ctx context.Context, x *kiosk.Extract) (string, string, error) {
+	f.printed = append(f.printed, x.Number)
+	return "receipt", "job-1", nil
+}
+
+// An extract is previewed (no document issued yet), then printed on request.
+func TestExtractPreviewThenPrint(t *testing.T) {
+	srv, svc := newPageServer(t, pageDefaults)
+	fr, fp := &fakeRenderer{}, &fakeExtractPrinter{}
+	svc.UseExtracts(fr)
+	svc.UseExtractPrinter(fp)
+	created, err := svc.Create(context.Background(), kiosk.NewReport{Category: "fraud", Anonymous: true,
+		Incident: kiosk.Incident{Description: "Қаллобӣ бо телефон"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, srv.URL)
+	_, page := c.get("/extract?lang=tg")
+	resp, page := c.post(page, "/extract", url.Values{"number": {created.Report.Number.String()}, "access_code": {created.AccessCode}})
+	if resp.Request.URL.Path != "/extract/preview" || !strings.Contains(page, tr("tg", "cat.fraud")) ||
+		!strings.Contains(page, tr("tg", "extract.preview.where.receipt")) || fr.calls != 0 {
+		t.Fatalf("preview on %s, renderer called %d times", resp.Request.URL.Path, fr.calls)
+	}
+	resp, page = c.post(page, "/extract/print", url.Values{})
+	if resp.Request.URL.Path != "/extract/done" || len(fp.printed) != 1 || fp.printed[0] != created.Report.Number.String() ||
+		!strings.Contains(page, tr("tg", "extract.printed.receipt")) {
+		t.Fatalf("after print on %s, printed %v", resp.Request.URL.Path, fp.printed)
+	}
+	if resp, _ := c.get("/extract/preview"); resp.Request.URL.Path != "/extract" {
+		t.Fatal("the preview outlives the print")
 	}
 }

@@ -34,6 +34,7 @@ type session struct {
 	result *resultView         // the report just filed
 	status *statusView         // the report just looked up
 	lookup lookupForm          // what was typed on the status or extract form
+	xprev  *extractPreview     // the record an extract is about to be printed of
 	xres   *extractView        // the extract just printed
 }
 
