@@ -289,7 +289,7 @@ func TestBrowser(t *testing.T) {
 	ctx, stop := newBrowser(t)
 	defer stop()
 	start := time.Now()
-	srv, _ := newPageServer(t, pageOptions{IdleSeconds: 600, CountdownSeconds: 20})
+	srv, _ := newKioskServer(t, pageOptions{IdleSeconds: 600, CountdownSeconds: 20})
 	b := &browser{t: t, ctx: ctx, base: srv.URL, shots: screensDir(t)}
 	t.Logf("screenshots in %s", b.shots)
 
@@ -427,8 +427,8 @@ func TestBrowser(t *testing.T) {
 		if number == "" {
 			return
 		}
-		// With a real number and code: the preview, then Print (this test
-		// kiosk has no extract printer, so it says so on the preview).
+		// With a real number and code: the preview, then Print: the signed
+		// extract comes out of the (simulated) receipt printer.
 		b.typeText("#access_code", code)
 		eval[string](b, `(document.getElementById('number').value = '')`) // the wrong number typed above
 		b.typeText("#number", number)
@@ -439,7 +439,11 @@ func TestBrowser(t *testing.T) {
 		}
 		b.checkLayout("extract-preview-ru")
 		b.click("#print-now")
-		b.run("print error", chromedp.WaitVisible(chromedp.ID("err-form")))
+		b.waitPage("extract-done")
+		if txt := b.text(); !strings.Contains(txt, tr("ru", "extract.printed.receipt")) {
+			t.Fatal("extract-done does not say where the extract came out")
+		}
+		b.checkLayout("extract-done-ru")
 	})
 
 	t.Run("quick-exit", func(t *testing.T) {

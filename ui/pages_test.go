@@ -3,12 +3,17 @@ package ui
 import (
 	"context"
 	"cpckiosk/kiosk/kiosktest"
+	"cpckiosk/printer/device"
+	"cpckiosk/printer/escpos"
+	"cpckiosk/printer/extract"
+	"crypto/ed25519"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -21,8 +26,20 @@ import (
 
 // newPageServer serves the real router over a real store in a temp dir.
 func newPageServer(t testing.TB, o pageOptions) (*httptest.Server, *kiosk.Service) {
+	return newServer(t, o, false)
+}
+
+// newKioskServer is newPageServer with the kiosk's real printers behind it:
+// receipts through the simulator (pictures, print again) and signed
+// extracts printed in short form on it, as kioskd -printer sim wires them.
+func newKioskServer(t testing.TB, o pageOptions) (*httptest.Server, *kiosk.Service) {
+	return newServer(t, o, true)
+}
+
+func newServer(t testing.TB, o pageOptions, printers bool) (*httptest.Server, *kiosk.Service) {
 	t.Helper()
-	st, err := store.Open(t.TempDir(), store.Options{})
+	dir := t.TempDir()
+	st, err := store.Open(dir, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,10 +49,34 @@ func newPageServer(t testing.TB, o pageOptions) (*httptest.Server, *kiosk.Servic
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := Deps{Service: svc, Site: Site{CentreName: "Маркази милитсияи ҷамъиятии Истаравшан", Hotline: "+992 3454 2 22 22",
+		Places: []string{"Истаравшан", "Нофароҷ", "Шаҳристон", "Ғончӣ", "Деҳмой", "Қалъачаи Мирон"}}}
+	if printers {
+		prof, err := escpos.LookupProfile("generic-80")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sim := &device.Sim{Layout: device.Layout{Profile: prof, CentreName: d.Site.CentreName, Hotline: d.Site.Hotline},
+			Dir: filepath.Join(dir, "printer")}
+		q := kiosk.NewPrintQueue(st, sim, nil)
+		svc.UsePrintQueue(q)
+		ctx, cancel := context.WithCancel(context.Background())
+		t.Cleanup(cancel)
+		go q.Run(ctx)
+		key, id, err := extract.LoadOrCreateDeviceKey(filepath.Join(dir, "keys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.UseExtracts(&extract.KioskRenderer{Signer: extract.Signer{Key: key, DeviceID: id}, Centre: d.Site.CentreName})
+		svc.UseExtractPrinter(&device.Extracts{Receipt: sim, Device: key.Public().(ed25519.PublicKey)})
+		d.Receipt = func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
+			return q.Wait(ctx, c.ReceiptJob, 10*time.Second)
+		}
+		d.ReceiptPicture = sim.Picture
+	}
 	old := pageDefaults
 	pageDefaults = o
-	h := NewRouter(Deps{Service: svc, Site: Site{CentreName: "Маркази милитсияи ҷамъиятии Истаравшан", Hotline: "+992 3454 2 22 22",
-		Places: []string{"Истаравшан", "Нофароҷ", "Шаҳристон", "Ғончӣ", "Деҳмой", "Қалъачаи Мирон"}}})
+	h := NewRouter(d)
 	pageDefaults = old
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
