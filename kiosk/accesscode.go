@@ -42,7 +42,14 @@ func FormatAccessCode(code string) string {
 // or without the dash and spaces, I and L read as 1, O as 0. ok is false when
 // the result is not 8 valid symbols.
 func NormalizeAccessCode(s string) (code string, ok bool) {
-	if len(s) > 32 {
+	return NormalizeCrockford(s, AccessCodeLen)
+}
+
+// NormalizeCrockford reads n Crockford base32 symbols typed by a person
+// (access codes, extract verification codes): case and dashes or spaces are
+// ignored, I and L read as 1, O as 0. ok is false for anything else.
+func NormalizeCrockford(s string, n int) (string, bool) {
+	if len(s) > 4*n {
 		return "", false
 	}
 	var b strings.Builder
@@ -60,7 +67,7 @@ func NormalizeAccessCode(s string) (code string, ok bool) {
 		}
 		b.WriteRune(r)
 	}
-	if b.Len() != AccessCodeLen {
+	if b.Len() != n {
 		return "", false
 	}
 	return b.String(), true

@@ -2,7 +2,8 @@ package extract
 
 import (
 	"crypto/sha256"
-	"strings"
+
+	"cpckiosk/kiosk"
 )
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -40,24 +41,6 @@ func VerificationCode(signature []byte) string {
 // separators are ignored, I and L read as 1, O as 0. It returns "" when the
 // result is not 10 Crockford symbols.
 func NormalizeCode(s string) string {
-	var sb strings.Builder
-	for _, r := range strings.ToUpper(s) {
-		switch r {
-		case '-', ' ':
-			continue
-		case 'I', 'L':
-			r = '1'
-		case 'O':
-			r = '0'
-		}
-		if !strings.ContainsRune(crockford, r) {
-			return ""
-		}
-		sb.WriteRune(r)
-	}
-	if sb.Len() != 10 {
-		return ""
-	}
-	s = sb.String()
-	return s[:5] + "-" + s[5:]
+	code, _ := kiosk.NormalizeCrockford(s, 10)
+	return code
 }
