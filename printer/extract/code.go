@@ -38,9 +38,12 @@ func VerificationCode(signature []byte) string {
 }
 
 // NormalizeCode reads a verification code the way people type it: case and
-// separators are ignored, I and L read as 1, O as 0. It returns "" when the
-// result is not 10 Crockford symbols.
+// separators are ignored, I and L read as 1, O as 0. It returns the code as
+// printed, XXXXX-XXXXX, or "" when the input is not 10 Crockford symbols.
 func NormalizeCode(s string) string {
-	code, _ := kiosk.NormalizeCrockford(s, 10)
-	return code
+	code, ok := kiosk.NormalizeCrockford(s, 10)
+	if !ok {
+		return ""
+	}
+	return code[:5] + "-" + code[5:]
 }
