@@ -656,21 +656,32 @@ func readLookup(c *gin.Context, ss *session) (number, code string, ok bool) {
 	return number, code, true
 }
 
-func (p *pages) postStatus(c *gin.Context) {
-	ss := sess(c)
-	number, code, ok := readLookup(c, ss)
+// lookup reads the number and code of the status or extract form and checks
+// them with the service. On failure it stores the errors for the form,
+// redirects back to it and returns ok false.
+func (p *pages) lookup(c *gin.Context, ss *session, back string) (r *kiosk.Report, number, code string, ok bool) {
+	number, code, ok = readLookup(c, ss)
 	if !ok {
-		c.Redirect(http.StatusSeeOther, "/status")
-		return
+		c.Redirect(http.StatusSeeOther, back)
+		return nil, "", "", false
 	}
 	r, err := p.d.Service.Lookup(c.Request.Context(), number, code, c.ClientIP())
 	if err != nil {
 		field, m := domainMessage(p.d, err)
 		ss.errs = map[string]fieldMsg{orForm(field): m}
-		c.Redirect(http.StatusSeeOther, "/status")
-		return
+		c.Redirect(http.StatusSeeOther, back)
+		return nil, "", "", false
 	}
 	ss.lookup = lookupForm{}
+	return r, number, code, true
+}
+
+func (p *pages) postStatus(c *gin.Context) {
+	ss := sess(c)
+	r, _, _, ok := p.lookup(c, ss, "/status")
+	if !ok {
+		return
+	}
 	ss.status = newStatusView(r)
 	c.Redirect(http.StatusSeeOther, "/status/result")
 }
@@ -719,19 +730,10 @@ type extractPreview struct {
 // hold; nothing is issued until the citizen presses Print on the preview.
 func (p *pages) postExtract(c *gin.Context) {
 	ss := sess(c)
-	number, code, ok := readLookup(c, ss)
+	r, number, code, ok := p.lookup(c, ss, "/extract")
 	if !ok {
-		c.Redirect(http.StatusSeeOther, "/extract")
 		return
 	}
-	r, err := p.d.Service.Lookup(c.Request.Context(), number, code, c.ClientIP())
-	if err != nil {
-		field, m := domainMessage(p.d, err)
-		ss.errs = map[string]fieldMsg{orForm(field): m}
-		c.Redirect(http.StatusSeeOther, "/extract")
-		return
-	}
-	ss.lookup = lookupForm{}
 	printer := "receipt"
 	if p.d.Site.A4Printer {
 		printer = "a4"

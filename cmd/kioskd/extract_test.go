@@ -98,8 +98,7 @@ func TestExtractShortFormOnReceiptPrinter(t *testing.T) {
 		t.Fatal(err)
 	}
 	prof, _ := escpos.LookupProfile("generic-80")
-	emu := emulator.New(prof)
-	emu.Write(bin)
+	emu := emulator.Render(prof, bin)
 	text := strings.Join(emu.Text(), "\n")
 	if !strings.Contains(text, c.Number) || len(emu.Errors()) > 0 {
 		t.Fatalf("short form text lacks the number or has errors %v:\n%s", emu.Errors(), text)

@@ -46,11 +46,7 @@ func (l Layout) Picture(r *kiosk.Report, code string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("receipt picture %s: %w", r.Number, err)
 	}
-	e := emulator.New(l.Profile)
-	if _, err := e.Write(data); err != nil {
-		return nil, fmt.Errorf("receipt picture %s: %w", r.Number, err)
-	}
-	return e.PNG()
+	return emulator.Render(l.Profile, data).PNG()
 }
 
 // Sim is the simulated printer of kioskd -printer sim.
