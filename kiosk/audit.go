@@ -80,8 +80,23 @@ func (v *AuditVerifier) Done(recorded AuditHead) (uint64, error) {
 
 // OutboxEntry is a record waiting to be delivered to the central system.
 type OutboxEntry struct {
-	Seq      uint64    `json:"seq"`  // delivery order, oldest first
-	Type     string    `json:"type"` // "report", later "cppt", "audit_checkpoint"
-	RecordID string    `json:"record_id"`
-	Queued   time.Time `json:"queued"`
+	Seq      uint64     `json:"seq"`  // delivery order, oldest first
+	Type     string     `json:"type"` // "report", "audit_checkpoint", later "cppt"
+	RecordID string     `json:"record_id"`
+	Queued   time.Time  `json:"queued"`
+	Audit    *AuditHead `json:"audit,omitempty"` // the head an audit checkpoint states
+}
+
+// Outbox record types.
+const (
+	OutboxReport     = "report"
+	OutboxCheckpoint = "audit_checkpoint"
+)
+
+// Delivery is the central's final answer for an outbox entry: stored (new
+// or already there), or refused for good with a reason.
+type Delivery struct {
+	Entry     OutboxEntry
+	Delivered bool
+	Reason    string // why it was refused
 }

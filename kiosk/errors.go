@@ -22,6 +22,10 @@ var (
 	// ErrUnavailable: the record could not be committed durably (disk full,
 	// I/O error). Nothing was half-written.
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrCentralNeeded: the record's personal details are kept only at the
+	// central now (deleted here after the retention period) and the central
+	// cannot be reached.
+	ErrCentralNeeded = errors.New("the central system is needed for this record and cannot be reached")
 	// ErrAuditBroken: the audit trail was edited, reordered or cut.
 	ErrAuditBroken = errors.New("audit trail broken")
 )

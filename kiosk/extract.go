@@ -51,6 +51,11 @@ func (s *Service) IssueExtract(ctx context.Context, number, code, client, lang s
 	if lang == "" {
 		lang = r.Lang
 	}
+	if r.Purged {
+		if err := s.restorePersonal(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	docID, err := NewUUID()
 	if err != nil {
 		return nil, fmt.Errorf("issue extract: %w", err)
@@ -66,6 +71,29 @@ func (s *Service) IssueExtract(ctx context.Context, number, code, client, lang s
 	}
 	s.log.Info("extract issued", "number", r.Number.String(), "document", docID)
 	return &Extract{DocumentID: docID, Number: r.Number.String(), ReportID: r.ID, PDF: pdf}, nil
+}
+
+// PersonalSource gives back the personal details of a report this kiosk no
+// longer keeps (the relay asks the central).
+type PersonalSource interface {
+	Personal(ctx context.Context, r *Report) (Reporter, string, error)
+}
+
+// UsePersonalSource lets extracts of purged reports fetch their personal
+// details from p. Call before serving.
+func (s *Service) UsePersonalSource(p PersonalSource) { s.personal = p }
+
+func (s *Service) restorePersonal(ctx context.Context, r *Report) error {
+	if s.personal == nil {
+		return fmt.Errorf("extract of %s: %w", r.Number, ErrCentralNeeded)
+	}
+	rep, desc, err := s.personal.Personal(ctx, r)
+	if err != nil {
+		s.log.Warn("personal details from the central unavailable", "number", r.Number.String(), "err", err)
+		return fmt.Errorf("extract of %s: %v: %w", r.Number, err, ErrCentralNeeded)
+	}
+	r.Reporter, r.Incident.Description = rep, desc
+	return nil
 }
 
 // ExtractPrinter puts an issued extract on paper: the A4 printer when there

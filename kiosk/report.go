@@ -114,6 +114,10 @@ type Report struct {
 	CreatedAt   time.Time // from the trusted clock
 	ClockSynced bool      // false: CreatedAt came from an unsynchronised clock
 	AccessHash  string    // salted slow hash of the access code
+	AckedAt     time.Time // when the central acknowledged it; zero before
+	// Purged: the personal fields were deleted here after the central had
+	// kept them for the retention period; Reporter and Description are empty.
+	Purged bool
 }
 
 // Transition moves the report to a new status, appending to its history. A
@@ -134,6 +138,36 @@ func (r *Report) Transition(to Status, d Decision, note string, at time.Time) er
 	}
 	r.History = append(r.History, Event{Status: to, Decision: d, At: at, Note: note})
 	return nil
+}
+
+// StatusUpdate is a status change made at the central, pulled by the relay.
+type StatusUpdate struct {
+	RecordID   string
+	Status     Status
+	Decision   Decision
+	Note       string
+	CaseNumber string
+	At         time.Time // the central's time of the change
+}
+
+// Apply applies a status change from the central. Updates may arrive again
+// (a lost reply) or out of date: one that does not move the report forward
+// changes nothing but a newly given case number. It reports whether r changed.
+func (r *Report) Apply(u StatusUpdate) (bool, error) {
+	changed := false
+	if u.Status != r.Status && CanTransition(r.Status, u.Status) {
+		if err := r.Transition(u.Status, u.Decision, u.Note, u.At); err != nil {
+			return false, err
+		}
+		changed = true
+	} else if !u.Status.Valid() {
+		return false, fmt.Errorf("update to %q: unknown status: %w", u.Status, ErrTransition)
+	}
+	if u.CaseNumber != "" && u.CaseNumber != r.CaseNumber && (changed || u.Status == r.Status) {
+		r.CaseNumber = u.CaseNumber
+		changed = true
+	}
+	return changed, nil
 }
 
 // Limits on input fields, in characters.

@@ -36,6 +36,7 @@ type Service struct {
 	extracts ExtractRenderer
 	// extractPrinter is where printed extracts go.
 	extractPrinter ExtractPrinter
+	personal       PersonalSource
 }
 
 // UsePrintQueue makes every new report queue its receipt in q, committed in

@@ -36,6 +36,8 @@ type RelayHealth struct {
 	Pending     int        `json:"pending"`
 	LastSuccess *time.Time `json:"last_success"`
 	LastError   string     `json:"last_error,omitempty"`
+	Enrolled    bool       `json:"enrolled"`
+	Rejected    int        `json:"rejected"` // records the central refused for good
 }
 
 // Site is what the pages say about this centre.
@@ -305,6 +307,9 @@ func domainError(c *gin.Context, log *slog.Logger, err error) {
 		apiError(c, http.StatusServiceUnavailable, "printer_unavailable", "the printer cannot print this now; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrNoExtracts):
 		apiError(c, http.StatusServiceUnavailable, "extracts_unavailable", "extracts cannot be issued at this kiosk; please ask the staff", "")
+	case errors.Is(err, kiosk.ErrCentralNeeded):
+		c.Header("Retry-After", "600")
+		apiError(c, http.StatusServiceUnavailable, "central_unavailable", "the details of this older report are kept at the Ministry's central system, which cannot be reached now; please try again later or ask the staff", "")
 	case errors.Is(err, kiosk.ErrTransition):
 		apiError(c, http.StatusConflict, "invalid_transition", "this status change is not allowed", "status")
 	case errors.Is(err, kiosk.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -617,6 +617,8 @@ func domainMessage(d Deps, err error) (string, fieldMsg) {
 		return "", fieldMsg{Key: "err.printer_unavailable"}
 	case errors.Is(err, kiosk.ErrNoExtracts):
 		return "", fieldMsg{Key: "err.extracts_unavailable"}
+	case errors.Is(err, kiosk.ErrCentralNeeded):
+		return "", fieldMsg{Key: "err.central_unavailable"}
 	}
 	d.Log.Error("page request failed", "err", err)
 	return "", fieldMsg{Key: "err.unavailable"}

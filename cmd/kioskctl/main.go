@@ -22,13 +22,14 @@ type verb struct {
 
 var verbs = map[string]verb{
 	"audit":        {admin.RunAudit, "audit -data DIR: verify the hash-chained audit trail"},
+	"enroll":       {admin.RunEnroll, "enroll -data DIR -central URL -token TOKEN: register this kiosk with the central"},
 	"printer-test": {serial.RunPrinterTest, "printer-test -device DEV -baud N -profile P: print a test page (all Tajik letters, sizes, a QR code)"},
 	"verify":       {extract.RunVerify, "verify [-data DIR | -key FILE] FILE.pdf | -payload STRING: check an extract"},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kioskctl VERB [flags]")
-	for _, name := range []string{"audit", "printer-test", "verify"} {
+	for _, name := range []string{"audit", "enroll", "printer-test", "verify"} {
 		fmt.Fprintln(w, "  kioskctl", verbs[name].help)
 	}
 }

@@ -6,6 +6,7 @@
 package admin
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -47,6 +48,7 @@ func Handler(s *store.Store) http.Handler {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(CheckAudit(r.Context(), s))
 	})
+	mux.HandleFunc("POST /sequences", handleSequences(s))
 	return mux
 }
 
@@ -78,12 +80,18 @@ func Serve(ctx context.Context, dataDir string, s *store.Store) error {
 
 // get asks a running kioskd over its control socket.
 func get(ctx context.Context, dataDir, path string, v any) error {
+	return call(ctx, dataDir, http.MethodGet, path, nil, v)
+}
+
+// call sends a request to a running kioskd over its control socket and
+// decodes a JSON reply into v (when v is not nil).
+func call(ctx context.Context, dataDir, method, path string, body io.Reader, v any) error {
 	sock := filepath.Join(dataDir, SocketFile)
 	c := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		}}}
-	req, err := http.NewRequestWithContext(ctx, "GET", "http://kioskd"+path, nil)
+	req, err := http.NewRequestWithContext(ctx, method, "http://kioskd"+path, body)
 	if err != nil {
 		return err
 	}
@@ -92,8 +100,12 @@ func get(ctx context.Context, dataDir, path string, v any) error {
 		return fmt.Errorf("ask kioskd over %s: %w", sock, err)
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("ask kioskd over %s: status %d", sock, resp.StatusCode)
+	if resp.StatusCode/100 != 2 {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("ask kioskd over %s: status %d: %s", sock, resp.StatusCode, bytes.TrimSpace(msg))
+	}
+	if v == nil {
+		return nil
 	}
 	return json.NewDecoder(resp.Body).Decode(v)
 }

@@ -41,6 +41,11 @@ type Config struct {
 	// ReceiptWait is how long a report's reply waits for its receipt to
 	// print before it says "queued"; 0 answers at once after the commit.
 	ReceiptWait time.Duration `json:"-"`
+	// Retention is how long personal data stays on the kiosk after the
+	// central acknowledged it (default 30 days).
+	Retention time.Duration `json:"-"`
+	// RelayPoll is how often an idle relay pulls status updates.
+	RelayPoll time.Duration `json:"-"`
 }
 
 // Defaults returns the configuration of DESIGN 3.2 with nothing set.
@@ -48,6 +53,7 @@ func Defaults() Config {
 	return Config{
 		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
 		PrinterProfile: "generic-80", LogFormat: "json", ReceiptWait: 3 * time.Second,
+		Retention: 30 * 24 * time.Hour, RelayPoll: 30 * time.Second,
 		Ministry: "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
 }
@@ -63,6 +69,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	fs.StringVar(&c.Listen, "listen", "", "HTTP listen `addr` (default 127.0.0.1:8080)")
 	fs.StringVar(&c.Printer, "printer", "", "receipt printer: sim, none or a serial `device` (default sim)")
 	receiptWait := fs.Duration("receipt-wait", -1, "how long a report's reply waits for its receipt to print (default 3s)")
+	retention := fs.Duration("retention", -1, "how long personal data stays here after the central acknowledged it (default 720h)")
+	relayPoll := fs.Duration("relay-poll", -1, "how often an idle relay asks the central for status updates (default 30s)")
 	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
 	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
 	fs.StringVar(&c.Central, "central", "", "central system `URL` (default none: records wait in the outbox)")
@@ -89,6 +97,12 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	if *receiptWait >= 0 {
 		c.ReceiptWait = *receiptWait
 		base.ReceiptWait = *receiptWait
+	}
+	if *retention >= 0 {
+		c.Retention, base.Retention = *retention, *retention
+	}
+	if *relayPoll >= 0 {
+		c.RelayPoll, base.RelayPoll = *relayPoll, *relayPoll
 	}
 	if *places != "" {
 		c.Places = nil
@@ -170,6 +184,12 @@ func (c Config) Validate() error {
 		if p == "" || len([]rune(p)) > 60 || strings.ContainsAny(p, "\x00\n\r\t") {
 			errs = append(errs, fmt.Errorf("-places: %q is not a settlement name (1-60 characters, one line)", p))
 		}
+	}
+	if c.Retention < time.Minute {
+		errs = append(errs, fmt.Errorf("-retention %v: want at least 1m", c.Retention))
+	}
+	if c.RelayPoll < 100*time.Millisecond || c.RelayPoll > time.Hour {
+		errs = append(errs, fmt.Errorf("-relay-poll %v: want 100ms to 1h", c.RelayPoll))
 	}
 	if c.ReceiptWait < 0 || c.ReceiptWait > time.Minute {
 		errs = append(errs, fmt.Errorf("-receipt-wait %v: want 0 to 1m", c.ReceiptWait))

@@ -15,6 +15,7 @@ import (
 	"cpckiosk/firmware/health"
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
+	"cpckiosk/kiosk/relay"
 	"cpckiosk/kiosk/store"
 	"cpckiosk/printer/device"
 	"cpckiosk/printer/escpos"
@@ -104,6 +105,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		}
 	}
 
+	worker := &relay.Worker{Store: st, DataDir: cfg.Data, CPC: cfg.CPC, Kiosk: cfg.Kiosk, CentralURL: cfg.Central,
+		Clock: clock, SystemSynced: health.ClockSynced, Log: log, Retention: cfg.Retention, PollEvery: cfg.RelayPoll}
+	if err := raiseSequences(ctx, cfg, st); err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	svc.UsePersonalSource(worker)
+	relayCtx, stopRelay := context.WithCancel(context.Background())
+	relayDone := make(chan struct{})
+	go func() { worker.Run(relayCtx); close(relayDone) }()
+	defer func() { stopRelay(); <-relayDone }()
+
 	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
 	handler := ui.NewRouter(ui.Deps{
@@ -122,6 +134,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 				h.Status = "degraded"
 			}
 			h.Relay.Pending = n
+			rs := worker.Status()
+			h.Relay.Enrolled, h.Relay.Rejected, h.Relay.LastError = rs.Enrolled, rs.Rejected, rs.LastError
+			if !rs.LastSuccess.IsZero() {
+				h.Relay.LastSuccess = &rs.LastSuccess
+			}
 			if jobs, err := st.PendingPrintJobs(ctx); err == nil {
 				h.Receipts = len(jobs)
 			}
@@ -183,6 +200,27 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			return nil
 		}
 	}
+}
+
+// raiseSequences applies the central's sequence high-water marks of an
+// enrolled kiosk before the first report is numbered (enrolment applied them
+// too; this covers a store restored from an older backup).
+func raiseSequences(ctx context.Context, cfg Config, st *store.Store) error {
+	e, err := relay.LoadEnrollment(cfg.Data)
+	if errors.Is(err, relay.ErrNotEnrolled) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if e.CPC != cfg.CPC || e.Kiosk != cfg.Kiosk {
+		return nil // the relay refuses to run and says why in /healthz
+	}
+	years, err := e.Years()
+	if err != nil {
+		return err
+	}
+	return st.RaiseSequences(ctx, cfg.Kiosk, years)
 }
 
 // explainOpen turns a store error into a message that says what to do.

@@ -39,7 +39,11 @@ var (
 	bAudit   = []byte("audit")
 	bPrint   = []byte("print")
 	bPending = []byte("print_pending")
-	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending}
+	bRejects = []byte("outbox_rejected")
+	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects}
+	// added are buckets later versions added to schema 1; Open creates them
+	// in a file that lacks them.
+	added = [][]byte{bRejects}
 
 	kSchema    = []byte("schema")
 	kFloor     = []byte("time_floor")
@@ -138,6 +142,10 @@ func open(dir string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{db: db, path: path, seal: sl, log: opt.Log, writes: make(chan *write, 256), done: make(chan struct{})}
+	if err := s.addBuckets(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.check(); err != nil {
 		db.Close()
 		return nil, err
@@ -206,6 +214,35 @@ func initFile(path string, sl *sealer) error {
 		return err
 	}
 	return syncDir(filepath.Dir(path))
+}
+
+// addBuckets creates the buckets of added that a file made by an earlier
+// version lacks. A file that is not a kiosk database is left alone for
+// check to refuse.
+func (s *Store) addBuckets() error {
+	var missing bool
+	s.db.View(func(tx *bolt.Tx) error {
+		for _, name := range added {
+			missing = missing || tx.Bucket(name) == nil
+		}
+		missing = missing && tx.Bucket(bMeta) != nil && tx.Bucket(bReports) != nil
+		return nil
+	})
+	if !missing {
+		return nil
+	}
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range added {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("open store %s: add buckets: %w", s.path, err)
+	}
+	return nil
 }
 
 // check verifies the schema, the buckets and the data key.
@@ -381,6 +418,8 @@ type record struct {
 	ClockSynced bool           `json:"clock_synced"`
 	AccessHash  string         `json:"access_hash"`
 	Sealed      []byte         `json:"sealed,omitempty"` // personal fields, AES-GCM
+	AckedAt     *time.Time     `json:"acked_at,omitempty"`
+	Purged      bool           `json:"purged,omitempty"` // personal fields deleted here
 }
 
 // personal is the part of a report that is sealed at rest.
@@ -390,35 +429,66 @@ type personal struct {
 }
 
 func (s *Store) encode(r *kiosk.Report) ([]byte, error) {
-	p, err := json.Marshal(personal{Reporter: r.Reporter, Description: r.Incident.Description})
-	if err != nil {
-		return nil, err
+	var sealed []byte
+	if !r.Purged {
+		p, err := json.Marshal(personal{Reporter: r.Reporter, Description: r.Incident.Description})
+		if err != nil {
+			return nil, err
+		}
+		if sealed, err = s.seal.seal(p, []byte(r.ID)); err != nil {
+			return nil, err
+		}
 	}
-	sealed, err := s.seal.seal(p, []byte(r.ID))
-	if err != nil {
-		return nil, err
-	}
-	return json.Marshal(record{
+	return json.Marshal(recordOf(r, sealed))
+}
+
+// recordOf is r as stored, with its personal fields already sealed.
+func recordOf(r *kiosk.Report, sealed []byte) record {
+	rec := record{
 		ID: r.ID, CPC: r.Number.CPC, Kiosk: r.Number.Kiosk, Year: r.Number.Year, Seq: r.Number.Seq,
 		Category: r.Category, Lang: r.Lang, Anonymous: r.Anonymous,
 		Place: r.Incident.Place, OccurredAt: r.Incident.OccurredAt,
 		Status: r.Status, Decision: r.Decision, CaseNumber: r.CaseNumber, History: r.History,
 		CreatedAt: r.CreatedAt, ClockSynced: r.ClockSynced, AccessHash: r.AccessHash, Sealed: sealed,
-	})
+		Purged: r.Purged,
+	}
+	if !r.AckedAt.IsZero() {
+		t := r.AckedAt
+		rec.AckedAt = &t
+	}
+	return rec
 }
 
-func (s *Store) decode(b []byte) (*kiosk.Report, error) {
-	var rec record
-	if err := json.Unmarshal(b, &rec); err != nil {
-		return nil, fmt.Errorf("decode report: %v: %w", err, ErrCorrupt)
-	}
+// reportOf is the report of a stored record without its personal fields.
+func (rec *record) report() *kiosk.Report {
 	r := &kiosk.Report{
 		ID: rec.ID, Number: kiosk.Number{CPC: rec.CPC, Kiosk: rec.Kiosk, Year: rec.Year, Seq: rec.Seq},
 		Category: rec.Category, Lang: rec.Lang, Anonymous: rec.Anonymous,
 		Incident: kiosk.Incident{Place: rec.Place, OccurredAt: rec.OccurredAt},
 		Status:   rec.Status, Decision: rec.Decision, CaseNumber: rec.CaseNumber, History: rec.History,
 		CreatedAt: rec.CreatedAt, ClockSynced: rec.ClockSynced, AccessHash: rec.AccessHash,
+		Purged: rec.Purged,
 	}
+	if rec.AckedAt != nil {
+		r.AckedAt = *rec.AckedAt
+	}
+	return r
+}
+
+func unmarshalRecord(b []byte) (*record, error) {
+	var rec record
+	if err := json.Unmarshal(b, &rec); err != nil {
+		return nil, fmt.Errorf("decode report: %v: %w", err, ErrCorrupt)
+	}
+	return &rec, nil
+}
+
+func (s *Store) decode(b []byte) (*kiosk.Report, error) {
+	rec, err := unmarshalRecord(b)
+	if err != nil {
+		return nil, err
+	}
+	r := rec.report()
 	if len(rec.Sealed) > 0 {
 		plain, err := s.seal.open(rec.Sealed, []byte(rec.ID))
 		if err != nil {

@@ -79,7 +79,7 @@ func LoadOrCreateDeviceKey(keysDir string) (ed25519.PrivateKey, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("extract: create device key: %w", err)
 	}
-	if err := writeFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
+	if err := WriteFileAtomic(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		return nil, "", fmt.Errorf("extract: create device key: %w", err)
 	}
 	if err := writePublic(keysDir, pub); err != nil {
@@ -89,7 +89,7 @@ func LoadOrCreateDeviceKey(keysDir string) (ed25519.PrivateKey, string, error) {
 }
 
 func writePublic(keysDir string, pub ed25519.PublicKey) error {
-	if err := writeFileAtomic(filepath.Join(keysDir, DevicePubFile), EncodePublicKey(pub), 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(keysDir, DevicePubFile), EncodePublicKey(pub), 0o644); err != nil {
 		return fmt.Errorf("extract: write device public key: %w", err)
 	}
 	return nil
@@ -127,7 +127,7 @@ func SaveCertificate(keysDir string, cert []byte) error {
 		return fmt.Errorf("extract: save certificate: %w", err)
 	}
 	data := pem.EncodeToMemory(&pem.Block{Type: pemCertType, Bytes: cert})
-	if err := writeFileAtomic(filepath.Join(keysDir, DeviceCertFile), data, 0o644); err != nil {
+	if err := WriteFileAtomic(filepath.Join(keysDir, DeviceCertFile), data, 0o644); err != nil {
 		return fmt.Errorf("extract: save certificate: %w", err)
 	}
 	return nil
@@ -225,9 +225,9 @@ func ParseAnchors(b []byte) (Anchors, error) {
 	return out, nil
 }
 
-// writeFileAtomic writes data to path via a temporary file in the same
+// WriteFileAtomic writes data to path via a temporary file in the same
 // directory: write, fsync, chmod, rename, fsync the directory.
-func writeFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
+func WriteFileAtomic(path string, data []byte, perm os.FileMode) (err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
