@@ -2,7 +2,7 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X cpckiosk/kiosk/daemon.Version=$(VERSION)
-CMDS     := kioskd kioskctl
+CMDS     := kioskd kioskctl centrald
 BIN      := bin
 DIST     := dist
 DEMO_DIR ?= var/demo
@@ -22,6 +22,7 @@ test:
 bench:
 	$(GO) run ./cmd/kioskbench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./kiosk/store/ ./ui/ $(wildcard ./printer/*/)
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./kiosk/relay/
 
 # 500 SIGKILLs of a loaded kioskd; prints the Jepsen-style counts.
 soak:
@@ -35,14 +36,27 @@ cross:
 	done
 	@ls -l $(DIST)/*/
 
-# kioskd with the simulated printer on this machine.
+# The whole system on this machine: centrald and kioskd, enrolled and wired,
+# with the simulated printer. Ctrl-C stops both; data stays in $(DEMO_DIR).
 demo: build
-	@echo "CPC Kiosk demo: data in $(DEMO_DIR), receipts in $(DEMO_DIR)/printer/"
-	@echo "  kiosk:   http://127.0.0.1:8080/   (the touch pages; try ?lang=ru)"
-	@echo "  health:  http://127.0.0.1:8080/healthz"
-	@echo "  API:     curl -H 'Content-Type: application/json' -d @docs/example-report.json http://127.0.0.1:8080/api/v1/reports"
-	@echo "Ctrl-C stops it."
-	$(BIN)/kioskd -data $(DEMO_DIR) -listen 127.0.0.1:8080 -printer sim -cpc ISF -kiosk 1 -log text
+	@mkdir -p $(DEMO_DIR)
+	@set -e; \
+	if [ ! -f $(DEMO_DIR)/kiosk/relay.json ]; then \
+	  tok=$$($(BIN)/centrald token -data $(DEMO_DIR)/central -cpc ISF -kiosk 1); \
+	fi; \
+	$(BIN)/centrald -data $(DEMO_DIR)/central -listen 127.0.0.1:8090 -operator-token demo-operator -log text 2>$(DEMO_DIR)/centrald.log & cpid=$$!; \
+	trap 'kill $$cpid 2>/dev/null; wait $$cpid 2>/dev/null' EXIT INT TERM; \
+	if [ -n "$$tok" ]; then \
+	  for i in $$(seq 50); do $(BIN)/kioskctl enroll -data $(DEMO_DIR)/kiosk -central http://127.0.0.1:8090 -token $$tok 2>/dev/null && break; sleep 0.2; done; \
+	fi; \
+	echo "CPC Kiosk demo: data in $(DEMO_DIR), receipts in $(DEMO_DIR)/kiosk/printer/, central log $(DEMO_DIR)/centrald.log"; \
+	echo "  kiosk:    http://127.0.0.1:8080/   (the touch pages; try ?lang=ru)"; \
+	echo "  health:   http://127.0.0.1:8080/healthz"; \
+	echo "  central:  http://127.0.0.1:8090/operator   (operator token: demo-operator)"; \
+	echo "  verify:   http://127.0.0.1:8090/verify     (paste an extract's QR text)"; \
+	echo "  API:      curl -H 'Content-Type: application/json' -d @docs/example-report.json http://127.0.0.1:8080/api/v1/reports"; \
+	echo "Ctrl-C stops both."; \
+	$(BIN)/kioskd -data $(DEMO_DIR)/kiosk -listen 127.0.0.1:8080 -printer sim -cpc ISF -kiosk 1 -relay-poll 2s -log text
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

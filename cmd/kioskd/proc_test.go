@@ -32,6 +32,11 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build kioskd: %v\n%s", err, out)
 		os.Exit(1)
 	}
+	centraldBin = filepath.Join(dir, "centrald")
+	if out, err := exec.Command("go", "build", "-o", centraldBin, "../centrald").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build centrald: %v\n%s", err, out)
+		os.Exit(1)
+	}
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)

@@ -106,7 +106,8 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	}
 
 	worker := &relay.Worker{Store: st, DataDir: cfg.Data, CPC: cfg.CPC, Kiosk: cfg.Kiosk, CentralURL: cfg.Central,
-		Clock: clock, SystemSynced: health.ClockSynced, Log: log, Retention: cfg.Retention, PollEvery: cfg.RelayPoll}
+		Clock: clock, SystemSynced: health.ClockSynced, Log: log, Retention: cfg.Retention, PollEvery: cfg.RelayPoll,
+		IdleEvery: min(relay.DefaultIdleEvery, cfg.RelayPoll)}
 	if err := raiseSequences(ctx, cfg, st); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}

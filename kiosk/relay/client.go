@@ -17,10 +17,6 @@ import (
 	"time"
 )
 
-// HeaderPending carries the kiosk's outbox backlog on every request, so the
-// central's operators see which kiosks are behind.
-const HeaderPending = "X-Cpc-Pending"
-
 // CentralError is a refusal from the central (a non-2xx reply it signed).
 type CentralError struct {
 	Status  int
@@ -155,6 +151,11 @@ func (c *Client) do(ctx context.Context, path string, body []byte, zipped bool, 
 	if key == nil {
 		if resp.StatusCode == http.StatusOK {
 			return fmt.Errorf("relay %s: no central key to verify the reply: %w", path, ErrReply)
+		}
+		if !stamp.Time.IsZero() {
+			// An enrolment refusal cannot be verified yet. Its time only sets
+			// the time of the retry; the clock is not told.
+			c.offset.Store(int64(stamp.Time.Sub(c.now())))
 		}
 	} else {
 		sig, err := base64.StdEncoding.DecodeString(resp.Header.Get(HeaderReplySignature))
