@@ -343,8 +343,9 @@ func (s *Server) handleBatch(c *call) (any, *devError) {
 		return nil, devErr(http.StatusRequestEntityTooLarge, relay.CodeTooLarge, "batch of %d records, at most %d", len(req.Records), relay.MaxBatchRecords)
 	}
 	preps := make([]prepared, len(req.Records))
+	opener := relay.NewOpener(s.box.Private)
 	for i, raw := range req.Records {
-		preps[i] = s.prepare(c.dev, raw)
+		preps[i] = s.prepare(c.dev, raw, opener)
 	}
 	acks := make([]relay.Ack, 0, len(preps))
 	err := s.update(func(tx *bolt.Tx) error {
@@ -405,7 +406,7 @@ func validUUID(s string) bool {
 
 // prepare decodes and checks one record: everything but what depends on
 // the database.
-func (s *Server) prepare(dev *deviceRec, raw json.RawMessage) prepared {
+func (s *Server) prepare(dev *deviceRec, raw json.RawMessage, opener *relay.Opener) prepared {
 	var rec relay.Record
 	if err := json.Unmarshal(raw, &rec); err != nil {
 		var idOnly struct {
@@ -437,7 +438,7 @@ func (s *Server) prepare(dev *deviceRec, raw json.RawMessage) prepared {
 		if !containsString(kiosk.Languages, r.Lang) {
 			return reject(p, "unknown language %q", truncate(r.Lang, 10))
 		}
-		personal, err := relay.OpenPersonal(r.Sealed, s.box.Public, s.box.Private)
+		personal, err := opener.Open(r.Sealed)
 		if err != nil {
 			return reject(p, "sealed personal data does not open with the central's box key")
 		}
@@ -618,7 +619,7 @@ func (s *Server) handlePersonal(c *call) (any, *devError) {
 	if !found || rec.CPC != c.dev.CPC || rec.Kiosk != c.dev.Kiosk {
 		return nil, devErr(http.StatusNotFound, relay.CodeNotFound, "no report %s of this kiosk", truncate(req.ID, 64))
 	}
-	p, err := relay.OpenPersonal(rec.Sealed, s.box.Public, s.box.Private)
+	p, err := relay.OpenPersonal(rec.Sealed, s.box.Private)
 	if err != nil {
 		s.log.Error("central: stored report does not open", "record", rec.ID, "err", err)
 		return nil, devErr(http.StatusServiceUnavailable, relay.CodeUnavailable, "stored data does not open")

@@ -511,7 +511,7 @@ func (e *env) personal(d *device, id string) relay.Personal {
 		e.t.Fatalf("personal: %d %s", w.Code, w.Body)
 	}
 	e.checkReply(w, nonce)
-	p, err := relay.OpenPersonal(decode[relay.PersonalReply](e.t, w).Sealed, d.box.Public, d.box.Private)
+	p, err := relay.OpenPersonal(decode[relay.PersonalReply](e.t, w).Sealed, d.box.Private)
 	if err != nil {
 		e.t.Fatalf("open resealed data with the device's box key: %v", err)
 	}
@@ -529,7 +529,7 @@ func TestPersonal(t *testing.T) {
 	// The resealed box does not open with the central's key or another device's.
 	w := e.send(d, req{path: relay.PathPersonal, body: mustJSON(t, relay.PersonalRequest{ID: uuid(1)})})
 	sealed := decode[relay.PersonalReply](t, w).Sealed
-	if _, err := relay.OpenPersonal(sealed, e.srv.box.Public, e.srv.box.Private); err == nil {
+	if _, err := relay.OpenPersonal(sealed, e.srv.box.Private); err == nil {
 		t.Error("resealed data opens with the central's key")
 	}
 	// A replacement board of the same kiosk may ask; another kiosk may not.

@@ -288,27 +288,98 @@ func (s Signed) Verify(pub ed25519.PublicKey, method, path string, body []byte) 
 	return len(pub) == ed25519.PublicKeySize && ed25519.Verify(pub, RequestMessage(method, path, s.rawAt, s.Nonce, body), s.Sig)
 }
 
-// SealPersonal encrypts p to the recipient's X25519 key with an anonymous
-// NaCl box (ephemeral sender key): only the recipient can open it.
-func SealPersonal(p Personal, recipient *[32]byte) ([]byte, error) {
+// sealVersion starts every sealed value: version, ephemeral public key,
+// nonce, NaCl box.
+const sealVersion = 1
+
+// sealHeader is the length of what precedes the box.
+const sealHeader = 1 + 32 + 24
+
+// Sealer encrypts personal data to one recipient's X25519 key with NaCl box
+// (X25519, XSalsa20-Poly1305) from a fresh ephemeral key pair whose private
+// half is dropped: only the recipient can open it, and nobody, the kiosk
+// included, can open it later. One Sealer serves one batch, so the costly
+// key agreement is done once per batch, not per record; every value gets its
+// own random nonce and carries the ephemeral public key, so each opens on its
+// own. Not safe for concurrent use.
+type Sealer struct {
+	epk    [32]byte
+	shared [32]byte
+}
+
+// NewSealer makes a sealer for recipient.
+func NewSealer(recipient *[32]byte) (*Sealer, error) {
+	pub, priv, err := box.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("relay: sealer: %w", err)
+	}
+	s := &Sealer{epk: *pub}
+	box.Precompute(&s.shared, recipient, priv)
+	clear(priv[:])
+	return s, nil
+}
+
+// Seal encrypts p.
+func (s *Sealer) Seal(p Personal) ([]byte, error) {
 	plain, err := json.Marshal(p)
 	if err != nil {
 		return nil, fmt.Errorf("relay: seal personal data: %w", err)
 	}
-	out, err := box.SealAnonymous(nil, plain, recipient, rand.Reader)
-	if err != nil {
+	var nonce [24]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
 		return nil, fmt.Errorf("relay: seal personal data: %w", err)
 	}
-	return out, nil
+	out := make([]byte, 0, sealHeader+len(plain)+box.Overhead)
+	out = append(out, sealVersion)
+	out = append(out, s.epk[:]...)
+	out = append(out, nonce[:]...)
+	return box.SealAfterPrecomputation(out, plain, &nonce, &s.shared), nil
 }
 
-// ErrSealed: a sealed box does not open with this key pair.
+// SealPersonal seals one value with its own ephemeral key (see Sealer).
+func SealPersonal(p Personal, recipient *[32]byte) ([]byte, error) {
+	s, err := NewSealer(recipient)
+	if err != nil {
+		return nil, err
+	}
+	return s.Seal(p)
+}
+
+// ErrSealed: a sealed value does not open with this key pair.
 var ErrSealed = errors.New("relay: sealed data does not open with this key")
 
-// OpenPersonal decrypts what SealPersonal made for the key pair pub, priv.
-func OpenPersonal(sealed []byte, pub, priv *[32]byte) (Personal, error) {
+// Opener decrypts sealed values for one key pair, remembering the key
+// agreement per ephemeral key (one per batch). Not safe for concurrent use;
+// make one per batch.
+type Opener struct {
+	priv  *[32]byte
+	cache map[[32]byte]*[32]byte
+}
+
+// NewOpener returns an opener for the private key priv.
+func NewOpener(priv *[32]byte) *Opener {
+	return &Opener{priv: priv, cache: map[[32]byte]*[32]byte{}}
+}
+
+// Open decrypts what a Sealer made for this key.
+func (o *Opener) Open(sealed []byte) (Personal, error) {
 	var p Personal
-	plain, ok := box.OpenAnonymous(nil, sealed, pub, priv)
+	if len(sealed) < sealHeader+box.Overhead || sealed[0] != sealVersion {
+		return p, ErrSealed
+	}
+	var epk [32]byte
+	var nonce [24]byte
+	copy(epk[:], sealed[1:33])
+	copy(nonce[:], sealed[33:sealHeader])
+	shared, ok := o.cache[epk]
+	if !ok {
+		shared = new([32]byte)
+		box.Precompute(shared, &epk, o.priv)
+		if len(o.cache) < 1024 {
+			o.cache[epk] = shared
+		}
+	}
+	plain, ok := box.OpenAfterPrecomputation(nil, sealed[sealHeader:], &nonce, shared)
 	if !ok {
 		return p, ErrSealed
 	}
@@ -316,6 +387,11 @@ func OpenPersonal(sealed []byte, pub, priv *[32]byte) (Personal, error) {
 		return p, fmt.Errorf("relay: sealed personal data: %w", err)
 	}
 	return p, nil
+}
+
+// OpenPersonal decrypts one value sealed to the key whose private half is priv.
+func OpenPersonal(sealed []byte, priv *[32]byte) (Personal, error) {
+	return NewOpener(priv).Open(sealed)
 }
 
 // ContentHash is the identity of a report's content for idempotency: the

@@ -296,8 +296,12 @@ func (w *Worker) send(ctx context.Context, entries []kiosk.OutboxEntry) (int, er
 	var used []kiosk.OutboxEntry
 	var local []kiosk.Delivery // settled without asking: the record is gone here
 	size := 0
+	sealer, err := NewSealer(w.boxKey)
+	if err != nil {
+		return 0, err
+	}
 	for _, e := range entries {
-		rec, err := w.record(ctx, e)
+		rec, err := w.record(ctx, e, sealer)
 		if errors.Is(err, kiosk.ErrNotFound) {
 			local = append(local, kiosk.Delivery{Entry: e, Reason: "the record is missing on this kiosk"})
 			continue
@@ -356,7 +360,7 @@ func (w *Worker) send(ctx context.Context, entries []kiosk.OutboxEntry) (int, er
 
 // record builds the wire form of an outbox entry, sealing personal data to
 // the central.
-func (w *Worker) record(ctx context.Context, e kiosk.OutboxEntry) (Record, error) {
+func (w *Worker) record(ctx context.Context, e kiosk.OutboxEntry, sealer *Sealer) (Record, error) {
 	switch e.Type {
 	case kiosk.OutboxCheckpoint:
 		if e.Audit == nil {
@@ -368,7 +372,7 @@ func (w *Worker) record(ctx context.Context, e kiosk.OutboxEntry) (Record, error
 		if err != nil {
 			return Record{}, err
 		}
-		sealed, err := SealPersonal(Personal{Reporter: r.Reporter, Description: r.Incident.Description}, w.boxKey)
+		sealed, err := sealer.Seal(Personal{Reporter: r.Reporter, Description: r.Incident.Description})
 		if err != nil {
 			return Record{}, err
 		}
@@ -449,7 +453,7 @@ func (w *Worker) Personal(ctx context.Context, r *kiosk.Report) (kiosk.Reporter,
 	if err := c.Call(ctx, PathPersonal, PersonalRequest{ID: r.ID}, &rep); err != nil {
 		return kiosk.Reporter{}, "", err
 	}
-	p, err := OpenPersonal(rep.Sealed, box.Public, box.Private)
+	p, err := OpenPersonal(rep.Sealed, box.Private)
 	if err != nil {
 		return kiosk.Reporter{}, "", err
 	}
