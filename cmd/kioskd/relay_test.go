@@ -388,3 +388,77 @@ func tail(s string, n int) string {
 
 // centraldBin is the centrald binary TestMain builds beside kioskd.
 var centraldBin string
+
+// A kiosk that has been serving offline is enrolled while kioskd runs
+// (kioskctl talks to it over its control socket); the relay starts by
+// itself, /healthz tells the story, and the operator's decision reaches the
+// citizen.
+func TestEnrollRunningKiosk(t *testing.T) {
+	c := startCentral(t)
+	dir := t.TempDir()
+	k := startArgs(t, dir, "-relay-poll", "100ms", "-printer", "none")
+	health := func() (h struct {
+		Relay struct {
+			Pending     int        `json:"pending"`
+			LastSuccess *time.Time `json:"last_success"`
+			LastError   string     `json:"last_error"`
+			Enrolled    bool       `json:"enrolled"`
+		} `json:"relay"`
+		ClockSynced bool `json:"clock_synced"`
+	}) {
+		resp, err := client.Get(k.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		json.NewDecoder(resp.Body).Decode(&h)
+		return h
+	}
+	var made []created
+	for i := range 3 {
+		code, body, err := post(k.URL+"/api/v1/reports", reportBody(fmt.Sprint(i)))
+		if err != nil || code != 201 {
+			t.Fatalf("create: %d %v", code, err)
+		}
+		var cr created
+		json.Unmarshal(body, &cr)
+		made = append(made, cr)
+	}
+	if h := health(); h.Relay.Enrolled || h.Relay.Pending != 3 || h.Relay.LastSuccess != nil {
+		t.Fatalf("before enrolment: %+v", h.Relay)
+	}
+	enroll(t, c, dir, 1) // kioskd holds the store: this goes through its socket
+	deadline := time.Now().Add(20 * time.Second)
+	for h := health(); h.Relay.Pending != 0 || !h.Relay.Enrolled || h.Relay.LastSuccess == nil; h = health() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not delivered after enrolment: %+v\n%s", h.Relay, k.Stderr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := c.reports(t); len(got) != 3 {
+		t.Fatalf("central holds %d reports, want 3", len(got))
+	}
+	num := made[1].Number
+	if code, err := c.op("POST", "/api/v1/reports/"+num+"/status", map[string]any{"status": "decided", "decision": "refused", "note": "состава преступления нет"}, nil); code != 200 || err != nil {
+		t.Fatalf("status: %d %v", code, err)
+	}
+	for {
+		code, body, _ := post(k.URL+"/api/v1/reports/"+num+"/lookup", `{"access_code":"`+made[1].AccessCode+`"}`)
+		var lr struct{ Status string }
+		json.Unmarshal(body, &lr)
+		if code == 200 && lr.Status == "decided" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("decision not back at the kiosk: %d %s", code, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// The next number continues the kiosk's own sequence.
+	code, body, _ := post(k.URL+"/api/v1/reports", reportBody("after"))
+	var cr created
+	json.Unmarshal(body, &cr)
+	if code != 201 || cr.Number[len(cr.Number)-8:len(cr.Number)-2] != "000004" {
+		t.Errorf("next report after enrolment: %d %s", code, cr.Number)
+	}
+}
