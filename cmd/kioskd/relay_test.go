@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -22,6 +23,7 @@ import (
 
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
+	"cpckiosk/kiosk/relay"
 	"cpckiosk/kiosk/relay/faultproxy"
 	"cpckiosk/kiosk/store"
 )
@@ -460,5 +462,107 @@ func TestEnrollRunningKiosk(t *testing.T) {
 	json.Unmarshal(body, &cr)
 	if code != 201 || cr.Number[len(cr.Number)-8:len(cr.Number)-2] != "000004" {
 		t.Errorf("next report after enrolment: %d %s", code, cr.Number)
+	}
+}
+
+// The central process refuses what an attacker or a broken link sends: a
+// replayed request, a request signed by an unknown key or by a revoked
+// device; and it answers a batch with one bad record among good ones per
+// record. The central's clock far off does not stop a real kioskd.
+func TestCentralProcessRefusals(t *testing.T) {
+	c := startCentral(t, "-clock-offset", "72h")
+	dir := t.TempDir()
+	enroll(t, c, dir, 1)
+	e, err := relay.LoadEnrollment(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := relay.LoadKeys(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, _ := relay.Key32(e.CentralBoxKey)
+	cl := &relay.Client{URL: c.URL(), Key: keys.Sign, DeviceID: keys.DeviceID, Central: e.CentralSignKey}
+	sealed, _ := relay.SealPersonal(relay.Personal{Reporter: kiosk.Reporter{FullName: "Ҷамшед"}, Description: "дуздӣ"}, box)
+	good := func(seq int) relay.Record {
+		id, _ := kiosk.NewUUID()
+		return relay.Record{Type: relay.TypeReport, ID: id, Report: &relay.ReportRecord{
+			Number: kiosk.Number{CPC: "ISF", Kiosk: 1, Year: 26, Seq: 900000 + seq}.String(), Category: "theft", Lang: "tg",
+			CreatedAt: time.Now().UTC(), Sealed: sealed}}
+	}
+	bad := good(3)
+	bad.Report.Category = "witchcraft"
+	var rep relay.BatchReply
+	if err := cl.Call(context.Background(), relay.PathBatch, relay.BatchRequest{Records: []relay.Record{good(1), bad, good(2)}}, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Acks) != 3 || rep.Acks[0].Result != relay.AckAccepted || rep.Acks[1].Result != relay.AckRejected || rep.Acks[2].Result != relay.AckAccepted {
+		t.Fatalf("acks = %+v", rep.Acks)
+	}
+	if d := time.Until(rep.Time); d < 71*time.Hour {
+		t.Errorf("the central's time %v is not 3 days ahead", rep.Time)
+	}
+
+	// Replay: the same bytes and headers again, as a recorder on the link would.
+	body, _ := json.Marshal(relay.UpdatesRequest{})
+	req, _ := http.NewRequest("POST", c.URL()+relay.PathUpdates, bytes.NewReader(body))
+	if _, err := relay.SignRequest(req, body, keys.DeviceID, keys.Sign, rep.Time); err != nil {
+		t.Fatal(err)
+	}
+	send := func() (int, string) {
+		r2, _ := http.NewRequest("POST", req.URL.String(), bytes.NewReader(body))
+		r2.Header = req.Header.Clone()
+		resp, err := client.Do(r2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var er relay.ErrorReply
+		json.NewDecoder(resp.Body).Decode(&er)
+		return resp.StatusCode, er.Error.Code
+	}
+	if code, _ := send(); code != 200 {
+		t.Fatalf("first send: %d", code)
+	}
+	if code, ec := send(); code != 409 || ec != relay.CodeReplay {
+		t.Errorf("replay: %d %s, want 409 replay", code, ec)
+	}
+
+	// An unknown key.
+	stranger, err := relay.LoadKeys(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := &relay.Client{URL: c.URL(), Key: stranger.Sign, DeviceID: stranger.DeviceID, Central: e.CentralSignKey}
+	var ur relay.UpdatesReply
+	var ce *relay.CentralError
+	if err := sc.Call(context.Background(), relay.PathUpdates, relay.UpdatesRequest{}, &ur); !errors.As(err, &ce) || ce.Code != relay.CodeUnknown {
+		t.Errorf("unknown key: %v", err)
+	}
+	// A key claiming to be the enrolled device.
+	sc.DeviceID = keys.DeviceID
+	if err := sc.Call(context.Background(), relay.PathUpdates, relay.UpdatesRequest{}, &ur); !errors.As(err, &ce) || ce.Code != relay.CodeBadSignature {
+		t.Errorf("forged device id: %v", err)
+	}
+
+	// A real kioskd delivers through the far-off clock, then the device is revoked.
+	k := startArgs(t, dir, "-relay-poll", "100ms", "-printer", "none")
+	if code, _, err := post(k.URL+"/api/v1/reports", reportBody("skew")); code != 201 || err != nil {
+		t.Fatalf("create: %d %v", code, err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(c.reports(t)) != 3 {
+		if time.Now().After(deadline) {
+			resp, _ := client.Get(k.URL + "/healthz")
+			hb, _ := io.ReadAll(resp.Body)
+			t.Fatalf("kioskd did not deliver to a central 3 days ahead: %s\n%s\ncentral:\n%s", hb, k.Stderr(), tail(c.logs(), 2000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, err := c.op("POST", "/api/v1/devices/"+keys.DeviceID+"/revoke", nil, nil); code != 200 || err != nil {
+		t.Fatalf("revoke: %d %v", code, err)
+	}
+	if err := cl.Call(context.Background(), relay.PathUpdates, relay.UpdatesRequest{}, &ur); !errors.As(err, &ce) || ce.Code != relay.CodeRevoked {
+		t.Errorf("revoked device: %v", err)
 	}
 }
