@@ -102,6 +102,7 @@ func BenchmarkDrain(b *testing.B) {
 	}{
 		{"loopback", faultproxy.Faults{}},
 		{"loss10pct_delay200ms", faultproxy.Faults{Drop: 0.05, Reset: 0.05, Delay: 200 * time.Millisecond}},
+		{"delay200ms", faultproxy.Faults{Delay: 200 * time.Millisecond}},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			for range b.N {

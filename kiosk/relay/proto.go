@@ -47,8 +47,8 @@ const (
 	// Window is how far a request's time may be from the central's.
 	Window = 5 * time.Minute
 	// MaxBatchRecords and MaxBatchBytes bound one batch (before gzip).
-	MaxBatchRecords = 250
-	MaxBatchBytes   = 512 << 10
+	MaxBatchRecords = 1000
+	MaxBatchBytes   = 1 << 20
 	// MaxBody bounds any request body on the wire (gzip or not) and any
 	// decompressed body.
 	MaxBody = 4 << 20

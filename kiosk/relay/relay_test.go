@@ -206,7 +206,7 @@ func (k *kioskSide) drained(t *testing.T) {
 func TestDeliverAndStatusBack(t *testing.T) {
 	c := newCentral(t, nil)
 	k := newKiosk(t, c, 1, nil, true, nil)
-	created := k.create(t, 300) // more than one batch
+	created := k.create(t, relay.MaxBatchRecords+100) // more than one batch
 	k.start()
 	k.drained(t)
 
