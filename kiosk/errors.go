@@ -22,6 +22,9 @@ var (
 	// ErrUnavailable: the record could not be committed durably (disk full,
 	// I/O error). Nothing was half-written.
 	ErrUnavailable = errors.New("storage unavailable")
+	// ErrStorageFull: free disk space is below the reserve kept for the
+	// database; new reports are refused before the store could fail.
+	ErrStorageFull = errors.New("storage almost full")
 	// ErrCentralNeeded: the record's personal details are kept only at the
 	// central now (deleted here after the retention period) and the central
 	// cannot be reached.

@@ -37,7 +37,12 @@ type Service struct {
 	// extractPrinter is where printed extracts go.
 	extractPrinter ExtractPrinter
 	personal       PersonalSource
+	spaceGuard     func() error
 }
+
+// UseSpaceGuard makes Create call guard before committing; an error from it
+// refuses the report with ErrStorageFull. Call before serving.
+func (s *Service) UseSpaceGuard(guard func() error) { s.spaceGuard = guard }
 
 // UsePrintQueue makes every new report queue its receipt in q, committed in
 // the same transaction as the report. Call it before serving.
@@ -76,6 +81,12 @@ func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
 	now, synced := s.clock.Now()
 	if err := in.Validate(now); err != nil {
 		return nil, err
+	}
+	if s.spaceGuard != nil {
+		if err := s.spaceGuard(); err != nil {
+			s.log.Error("report refused: disk space below the reserve", "err", err)
+			return nil, fmt.Errorf("create report: %v: %w", err, ErrStorageFull)
+		}
 	}
 	code, err := NewAccessCode()
 	if err != nil {

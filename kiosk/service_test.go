@@ -130,6 +130,18 @@ func TestCreateRefusals(t *testing.T) {
 	if len(st.Outbox) != 0 {
 		t.Fatal("a refused report reached the outbox")
 	}
+	st.Err = nil
+	svc.UseSpaceGuard(func() error { return errors.New("/var/lib/cpc-kiosk: 150 MB free, the reserve is 200 MB") })
+	if _, err := svc.Create(ctx, submission()); !errors.Is(err, kiosk.ErrStorageFull) {
+		t.Fatalf("below the disk reserve: %v", err)
+	}
+	if len(st.Outbox) != 0 {
+		t.Fatal("a report refused for the disk reserve reached the outbox")
+	}
+	svc.UseSpaceGuard(func() error { return nil })
+	if _, err := svc.Create(ctx, submission()); err != nil {
+		t.Fatalf("with space again: %v", err)
+	}
 }
 
 func TestChangeStatus(t *testing.T) {

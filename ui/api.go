@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -29,6 +30,7 @@ type Health struct {
 	Receipts    int         `json:"receipts_waiting"` // receipts queued for the printer
 	Relay       RelayHealth `json:"relay"`
 	ClockSynced bool        `json:"clock_synced"`
+	System      any         `json:"system,omitempty"` // the board: disk, memory, temperature, uptime
 }
 
 // RelayHealth is the relay part of Health.
@@ -65,6 +67,29 @@ type Deps struct {
 	// printer prints it (PNG), for the result screen. Nil: no picture.
 	ReceiptPicture func(r *kiosk.Report, code string) ([]byte, error)
 	Log            *slog.Logger
+	// Activity, if set, learns when someone is using the kiosk (an update
+	// waits for them to finish).
+	Activity *Activity
+}
+
+// Activity is when a person last did something at the kiosk: any request
+// but the idle home screen, health checks and static files.
+type Activity struct{ last atomic.Int64 }
+
+// Last returns the time of the last such request (zero if none).
+func (a *Activity) Last() time.Time {
+	if n := a.last.Load(); n != 0 {
+		return time.Unix(0, n)
+	}
+	return time.Time{}
+}
+
+func (a *Activity) track(c *gin.Context) {
+	p := c.Request.URL.Path
+	if c.Request.Method != http.MethodGet || (p != "/" && p != "/healthz" && !strings.HasPrefix(p, "/static/")) {
+		a.last.Store(time.Now().UnixNano())
+	}
+	c.Next()
 }
 
 // NewRouter returns the kiosk's HTTP handler.
@@ -76,6 +101,9 @@ func NewRouter(d Deps) http.Handler {
 	r := gin.New()
 	_ = r.SetTrustedProxies(nil) // ClientIP is the peer address, never a header
 	r.Use(recoverer(d.Log), accessLog(d.Log), securityHeaders)
+	if d.Activity != nil {
+		r.Use(d.Activity.track)
+	}
 	r.NoRoute(func(c *gin.Context) { apiError(c, http.StatusNotFound, "not_found", "no such page", "") })
 	r.NoMethod(func(c *gin.Context) {
 		apiError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed", "")
@@ -307,6 +335,8 @@ func domainError(c *gin.Context, log *slog.Logger, err error) {
 		apiError(c, http.StatusServiceUnavailable, "printer_unavailable", "the printer cannot print this now; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrNoExtracts):
 		apiError(c, http.StatusServiceUnavailable, "extracts_unavailable", "extracts cannot be issued at this kiosk; please ask the staff", "")
+	case errors.Is(err, kiosk.ErrStorageFull):
+		apiError(c, http.StatusServiceUnavailable, "storage_full", "the kiosk's storage is almost full, so nothing was saved; please ask the staff", "")
 	case errors.Is(err, kiosk.ErrCentralNeeded):
 		c.Header("Retry-After", "600")
 		apiError(c, http.StatusServiceUnavailable, "central_unavailable", "the details of this older report are kept at the Ministry's central system, which cannot be reached now; please try again later or ask the staff", "")

@@ -619,6 +619,8 @@ func domainMessage(d Deps, err error) (string, fieldMsg) {
 		return "", fieldMsg{Key: "err.extracts_unavailable"}
 	case errors.Is(err, kiosk.ErrCentralNeeded):
 		return "", fieldMsg{Key: "err.central_unavailable"}
+	case errors.Is(err, kiosk.ErrStorageFull):
+		return "", fieldMsg{Key: "err.storage_full"}
 	}
 	d.Log.Error("page request failed", "err", err)
 	return "", fieldMsg{Key: "err.unavailable"}

@@ -1,5 +1,6 @@
 // Package health reads the board's state: whether the system clock is
-// synchronised and, in later work, disk, memory and temperature.
+// synchronised, disk, memory, temperature and uptime, and the disk reserve
+// below which new reports are refused.
 package health
 
 import "golang.org/x/sys/unix"

@@ -1,7 +1,8 @@
 //go:build !linux
 
 // Package health reads the board's state: whether the system clock is
-// synchronised and, in later work, disk, memory and temperature.
+// synchronised, disk, memory, temperature and uptime, and the disk reserve
+// below which new reports are refused.
 package health
 
 // ClockSynced is false where the kernel cannot tell: records are then

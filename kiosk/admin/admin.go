@@ -41,20 +41,39 @@ func CheckAudit(ctx context.Context, s *store.Store) AuditResult {
 	return AuditResult{Entries: n, OK: true}
 }
 
-// Handler serves the control socket's requests for an open store.
-func Handler(s *store.Store) http.Handler {
+// Busy says whether someone is using the kiosk (a citizen's session, a print
+// job) and why; updates wait while it does.
+type Busy func(ctx context.Context) (bool, string)
+
+// BusyReply is the answer of GET /busy.
+type BusyReply struct {
+	Busy   bool   `json:"busy"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Handler serves the control socket's requests for an open store. busy may
+// be nil (never busy).
+func Handler(s *store.Store, busy Busy) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(CheckAudit(r.Context(), s))
 	})
 	mux.HandleFunc("POST /sequences", handleSequences(s))
+	mux.HandleFunc("GET /busy", func(w http.ResponseWriter, r *http.Request) {
+		var rep BusyReply
+		if busy != nil {
+			rep.Busy, rep.Reason = busy(r.Context())
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(rep)
+	})
 	return mux
 }
 
 // Serve listens on DATA/kioskd.sock until ctx ends. A stale socket left by a
 // killed kioskd is replaced: the caller already holds the data dir's lock.
-func Serve(ctx context.Context, dataDir string, s *store.Store) error {
+func Serve(ctx context.Context, dataDir string, s *store.Store, busy Busy) error {
 	path := filepath.Join(dataDir, SocketFile)
 	os.Remove(path)
 	ln, err := net.Listen("unix", path)
@@ -65,7 +84,7 @@ func Serve(ctx context.Context, dataDir string, s *store.Store) error {
 		ln.Close()
 		return fmt.Errorf("control socket: %w", err)
 	}
-	srv := &http.Server{Handler: Handler(s), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: Handler(s, busy), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()

@@ -46,6 +46,13 @@ type Config struct {
 	Retention time.Duration `json:"-"`
 	// RelayPoll is how often an idle relay pulls status updates.
 	RelayPoll time.Duration `json:"-"`
+	// DiskReservePercent and DiskReserveMB: new reports are refused when
+	// less than the smaller of the two is free on the data dir's disk.
+	DiskReservePercent float64 `json:"disk_reserve_percent"`
+	DiskReserveMB      int     `json:"disk_reserve_mb"`
+	// HWWatchdog is a hardware watchdog device (/dev/watchdog) to feed
+	// while healthy; "" for none.
+	HWWatchdog string `json:"hw_watchdog"`
 }
 
 // Defaults returns the configuration of DESIGN 3.2 with nothing set.
@@ -54,6 +61,7 @@ func Defaults() Config {
 		Data: "./var/kiosk", Listen: "127.0.0.1:8080", Printer: "sim", Baud: 9600,
 		PrinterProfile: "generic-80", LogFormat: "json", ReceiptWait: 3 * time.Second,
 		Retention: 30 * 24 * time.Hour, RelayPoll: 30 * time.Second,
+		DiskReservePercent: 5, DiskReserveMB: 200,
 		Ministry: "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
 }
@@ -71,6 +79,9 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	receiptWait := fs.Duration("receipt-wait", -1, "how long a report's reply waits for its receipt to print (default 3s)")
 	retention := fs.Duration("retention", -1, "how long personal data stays here after the central acknowledged it (default 720h)")
 	relayPoll := fs.Duration("relay-poll", -1, "how often an idle relay asks the central for status updates (default 30s)")
+	fs.Float64Var(&c.DiskReservePercent, "disk-reserve-percent", 0, "refuse new reports below this share of free disk (default 5; the smaller of this and -disk-reserve-mb applies)")
+	fs.IntVar(&c.DiskReserveMB, "disk-reserve-mb", 0, "refuse new reports below this many MB free (default 200)")
+	fs.StringVar(&c.HWWatchdog, "hw-watchdog", "", "hardware watchdog `device` to feed while healthy, e.g. /dev/watchdog (default none)")
 	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
 	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
 	fs.StringVar(&c.Central, "central", "", "central system `URL` (default none: records wait in the outbox)")
@@ -159,6 +170,13 @@ func merge(c *Config, o Config) {
 	if o.Kiosk != 0 {
 		c.Kiosk = o.Kiosk
 	}
+	if o.DiskReservePercent != 0 {
+		c.DiskReservePercent = o.DiskReservePercent
+	}
+	if o.DiskReserveMB != 0 {
+		c.DiskReserveMB = o.DiskReserveMB
+	}
+	set(&c.HWWatchdog, o.HWWatchdog)
 }
 
 // Validate checks the configuration and says what to fix.
@@ -184,6 +202,12 @@ func (c Config) Validate() error {
 		if p == "" || len([]rune(p)) > 60 || strings.ContainsAny(p, "\x00\n\r\t") {
 			errs = append(errs, fmt.Errorf("-places: %q is not a settlement name (1-60 characters, one line)", p))
 		}
+	}
+	if c.DiskReservePercent < 0 || c.DiskReservePercent > 50 {
+		errs = append(errs, fmt.Errorf("-disk-reserve-percent %v: want 0 to 50", c.DiskReservePercent))
+	}
+	if c.DiskReserveMB < 0 {
+		errs = append(errs, fmt.Errorf("-disk-reserve-mb %d: want 0 or more", c.DiskReserveMB))
 	}
 	if c.Retention < time.Minute {
 		errs = append(errs, fmt.Errorf("-retention %v: want at least 1m", c.Retention))

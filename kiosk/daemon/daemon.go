@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"cpckiosk/firmware/health"
+	"cpckiosk/firmware/watchdog"
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
 	"cpckiosk/kiosk/relay"
@@ -64,6 +65,14 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	if err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
+
+	reserve := health.Reserve{Percent: cfg.DiskReservePercent, Bytes: uint64(cfg.DiskReserveMB) << 20}
+	svc.UseSpaceGuard(func() error {
+		if err := reserve.Check(cfg.Data); errors.Is(err, health.ErrLowDisk) {
+			return err
+		}
+		return nil // a disk that cannot be measured does not stop reports; the store still refuses to half-write
+	})
 
 	key, deviceID, err := extract.LoadOrCreateDeviceKey(filepath.Join(cfg.Data, "keys"))
 	if err != nil {
@@ -119,7 +128,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 
 	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
+	activity := &ui.Activity{}
 	handler := ui.NewRouter(ui.Deps{
+		Activity:       activity,
 		Site:           ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
 		Service:        svc,
 		Log:            log,
@@ -144,6 +155,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 				h.Receipts = len(jobs)
 			}
 			_, h.ClockSynced = clock.Now()
+			h.System = health.Read(cfg.Data)
+			if reserve.Check(cfg.Data) != nil {
+				h.Status = "degraded"
+			}
 			return h
 		},
 	})
@@ -151,7 +166,16 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	sockCtx, stopSock := context.WithCancel(context.Background())
 	defer stopSock()
 	go func() {
-		if err := admin.Serve(sockCtx, cfg.Data, st); err != nil {
+		busy := func(ctx context.Context) (bool, string) {
+			if t := activity.Last(); time.Since(t) < citizenSession {
+				return true, "a citizen is using the kiosk"
+			}
+			if jobs, err := st.PendingPrintJobs(ctx); err == nil && len(jobs) > 0 {
+				return true, fmt.Sprintf("%d print jobs waiting", len(jobs))
+			}
+			return false, ""
+		}
+		if err := admin.Serve(sockCtx, cfg.Data, st, busy); err != nil {
 			log.Warn("control socket for kioskctl unavailable", "err", err)
 		}
 	}()
@@ -175,6 +199,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		"kiosk", cfg.Kiosk, "version", Version)
 	if ready != nil {
 		ready(ln.Addr())
+	}
+	if _, err := watchdog.Notify("READY=1"); err != nil {
+		log.Warn("tell systemd we are ready", "err", err)
+	}
+	defer watchdog.Notify("STOPPING=1")
+	if every := watchdog.Interval() / 2; every > 0 || cfg.HWWatchdog != "" {
+		if every <= 0 {
+			every = 10 * time.Second
+		}
+		p := &watchdog.Pinger{Every: every, Log: log, Device: cfg.HWWatchdog, Checks: aliveChecks(st, ln.Addr().String(), worker)}
+		wdCtx, stopWD := context.WithCancel(context.Background())
+		wdDone := make(chan struct{})
+		go func() { p.Run(wdCtx); close(wdDone) }()
+		defer func() { stopWD(); <-wdDone }()
 	}
 
 	tick := time.NewTicker(floorEvery)
@@ -200,6 +238,37 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			}
 			return nil
 		}
+	}
+}
+
+// citizenSession is how long after a person's last request the kiosk counts
+// as in use: the pages wipe a session after 60 s idle and a 20 s warning.
+const citizenSession = 90 * time.Second
+
+// aliveChecks are what must work for the watchdog to be fed: the store
+// commits, the HTTP server answers, the relay worker's loop turns.
+func aliveChecks(st *store.Store, addr string, w *relay.Worker) []watchdog.Check {
+	hc := &http.Client{Timeout: 5 * time.Second}
+	return []watchdog.Check{
+		{Name: "store", Fn: st.Ping},
+		{Name: "http", Fn: func(ctx context.Context) error {
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
+			resp, err := hc.Do(req)
+			if err != nil {
+				return err
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return fmt.Errorf("/healthz answered %d", resp.StatusCode)
+			}
+			return nil
+		}},
+		{Name: "relay", Fn: func(context.Context) error {
+			if !w.Alive(time.Minute) {
+				return errors.New("the relay worker's loop stopped turning")
+			}
+			return nil
+		}},
 	}
 }
 

@@ -72,6 +72,21 @@ type Worker struct {
 	lastPull  time.Time
 	lastHouse time.Time
 	failures  int
+	due       time.Time // when the loop will look again: later means hung
+}
+
+// Alive reports whether the worker's loop is running: it came back from its
+// last wait or round within grace of when it meant to.
+func (w *Worker) Alive(grace time.Duration) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return !w.due.IsZero() && time.Now().Before(w.due.Add(grace))
+}
+
+func (w *Worker) expect(d time.Duration) {
+	w.mu.Lock()
+	w.due = time.Now().Add(d)
+	w.mu.Unlock()
 }
 
 // Status is the worker's state for /healthz.
@@ -137,6 +152,7 @@ func (w *Worker) defaults() {
 func (w *Worker) Run(ctx context.Context) {
 	w.defaults()
 	for {
+		w.expect(2 * time.Minute) // a round: HTTP calls time out well before
 		err := w.cycle(ctx)
 		if ctx.Err() != nil {
 			return
@@ -154,6 +170,7 @@ func (w *Worker) Run(ctx context.Context) {
 		default:
 			w.failures = 0
 		}
+		w.expect(wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -277,6 +294,7 @@ func (w *Worker) observe(t time.Time) {
 func (w *Worker) drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
+		w.expect(2 * time.Minute) // each batch: a long drain is not a hang
 		entries, err := w.Store.Outbox(ctx, MaxBatchRecords)
 		if err != nil || len(entries) == 0 {
 			return total, err
@@ -388,6 +406,7 @@ func (w *Worker) record(ctx context.Context, e kiosk.OutboxEntry, sealer *Sealer
 // pull fetches and applies status updates after the stored cursor.
 func (w *Worker) pull(ctx context.Context) error {
 	for {
+		w.expect(2 * time.Minute)
 		after, err := w.Store.UpdatesCursor(ctx)
 		if err != nil {
 			return err

@@ -296,3 +296,13 @@ func (s *Store) RejectedLen(ctx context.Context) (int, error) {
 	})
 	return n, err
 }
+
+// Ping runs an empty write through the group commit: it returns once a
+// transaction has been committed and synced, proving the store still
+// commits (for the watchdog).
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.update(ctx, func(tx *bolt.Tx) error { return nil }); err != nil {
+		return fmt.Errorf("store ping: %w", err)
+	}
+	return nil
+}
