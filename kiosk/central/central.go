@@ -101,6 +101,7 @@ type contact struct {
 	at        time.Time
 	pending   *int
 	persisted time.Time
+	health    *relay.DeviceHealth // the last the kiosk sent, since this process started
 }
 
 // Open opens (creating on first start) the central's database and keys in

@@ -567,6 +567,13 @@ func (s *Server) handleUpdates(c *call) (any, *devError) {
 	if err := json.Unmarshal(c.body, &req); err != nil {
 		return nil, devErr(http.StatusBadRequest, relay.CodeBadRequest, "updates request: %v", err)
 	}
+	if req.Health != nil {
+		s.contactMu.Lock()
+		if ct := s.contacts[c.dev.ID]; ct != nil {
+			ct.health = req.Health
+		}
+		s.contactMu.Unlock()
+	}
 	limit := req.Limit
 	if limit <= 0 || limit > relay.MaxUpdates {
 		limit = relay.MaxUpdates

@@ -58,6 +58,9 @@ type DeviceInfo struct {
 	LastContact *time.Time `json:"last_contact"`
 	Pending     *int       `json:"pending"` // the kiosk's outbox backlog at its last contact
 	RevokedAt   *time.Time `json:"revoked_at"`
+	// Health is the board's state the kiosk last sent (since centrald
+	// started).
+	Health *relay.DeviceHealth `json:"health,omitempty"`
 }
 
 // Stats are the health counts of the operator page and API.
@@ -233,6 +236,10 @@ func (s *Server) deviceInfo(d *deviceRec) DeviceInfo {
 			p := *c.pending
 			di.Pending = &p
 		}
+	}
+	if c := s.contacts[d.ID]; c != nil && c.health != nil {
+		h := *c.health
+		di.Health = &h
 	}
 	s.contactMu.Unlock()
 	return di

@@ -46,6 +46,8 @@ var pageFuncs = template.FuncMap{
 		}
 		return "—"
 	},
+	"mb":    func(b uint64) uint64 { return b >> 20 },
+	"hours": func(sec int64) int64 { return sec / 3600 },
 	"num": func(p *int) string {
 		if p == nil {
 			return "—"

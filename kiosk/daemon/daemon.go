@@ -121,6 +121,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		return fmt.Errorf("start: %w", err)
 	}
 	svc.UsePersonalSource(worker)
+	worker.Health = func() *relay.DeviceHealth {
+		snap := health.Read(cfg.Data)
+		h := &relay.DeviceHealth{Version: Version, Printer: kiosk.PrinterOffline, DiskFree: snap.DiskFree,
+			DiskTotal: snap.DiskTotal, MemAvailable: snap.MemAvailable, CPUTempC: snap.CPUTempC,
+			UptimeSeconds: snap.UptimeSeconds, At: snap.At}
+		_, h.ClockSynced = clock.Now()
+		if prints != nil {
+			h.Printer = prints.PrinterState()
+		}
+		if n, err := st.OutboxLen(context.Background()); err == nil {
+			h.Pending = n
+		}
+		return h
+	}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
 	relayDone := make(chan struct{})
 	go func() { worker.Run(relayCtx); close(relayDone) }()

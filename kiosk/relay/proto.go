@@ -166,10 +166,25 @@ type BatchReply struct {
 }
 
 // UpdatesRequest asks for the status changes of this kiosk's reports after a
-// cursor (0 for all).
+// cursor (0 for all). It carries the kiosk's health to the central.
 type UpdatesRequest struct {
-	After uint64 `json:"after"`
-	Limit int    `json:"limit,omitempty"`
+	After  uint64        `json:"after"`
+	Limit  int           `json:"limit,omitempty"`
+	Health *DeviceHealth `json:"health,omitempty"`
+}
+
+// DeviceHealth is the board's state as the central's operators see it.
+type DeviceHealth struct {
+	Version       string    `json:"version"`
+	Printer       string    `json:"printer"`
+	Pending       int       `json:"pending"`
+	DiskFree      uint64    `json:"disk_free_bytes"`
+	DiskTotal     uint64    `json:"disk_total_bytes"`
+	MemAvailable  uint64    `json:"mem_available_bytes"`
+	CPUTempC      *float64  `json:"cpu_temp_c,omitempty"`
+	UptimeSeconds int64     `json:"uptime_seconds"`
+	ClockSynced   bool      `json:"clock_synced"`
+	At            time.Time `json:"at"`
 }
 
 // Update is one status change made at the central.

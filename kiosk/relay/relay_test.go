@@ -144,7 +144,10 @@ func newKiosk(t *testing.T, c *centralSrv, kioskNo int, wall kiosk.Clock, synced
 	rec := &recorder{next: http.DefaultTransport}
 	w := &relay.Worker{Store: st, DataDir: dir, CPC: "ISF", Kiosk: kioskNo, Clock: clock,
 		SystemSynced: func() bool { return synced }, HTTP: &http.Client{Transport: rec, Timeout: 10 * time.Second},
-		IdleEvery: 20 * time.Millisecond, PollEvery: 50 * time.Millisecond, BaseDelay: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}
+		IdleEvery: 20 * time.Millisecond, PollEvery: 50 * time.Millisecond, BaseDelay: 20 * time.Millisecond, MaxBackoff: 200 * time.Millisecond,
+		Health: func() *relay.DeviceHealth {
+			return &relay.DeviceHealth{Version: "test-1.0", Printer: "paper_out", DiskFree: 1 << 30, DiskTotal: 8 << 30}
+		}}
 	if setup != nil {
 		setup(w)
 	}
@@ -230,6 +233,19 @@ func TestDeliverAndStatusBack(t *testing.T) {
 	}
 	if st := k.worker.Status(); !st.Enrolled || st.LastSuccess.IsZero() || st.LastError != "" {
 		t.Errorf("worker status %+v", st)
+	}
+	// The board's health reached the central's device list.
+	var devs struct {
+		Devices []struct {
+			Health *relay.DeviceHealth `json:"health"`
+		} `json:"devices"`
+	}
+	waitFor(t, "the kiosk's health at the central", 5*time.Second, func() bool {
+		c.op(t, "GET", "/api/v1/devices", nil, &devs)
+		return len(devs.Devices) == 1 && devs.Devices[0].Health != nil
+	})
+	if h := devs.Devices[0].Health; h.Version != "test-1.0" || h.Printer != "paper_out" || h.DiskFree != 1<<30 {
+		t.Errorf("health at the central: %+v", h)
 	}
 
 	// Nothing personal in any body the kiosk sent.

@@ -56,6 +56,8 @@ type Worker struct {
 	SystemSynced func() bool // the board's clock is NTP-synchronised
 	HTTP         *http.Client
 	Log          *slog.Logger
+	// Health, if set, is sent to the central with every updates pull.
+	Health func() *DeviceHealth
 
 	Retention  time.Duration // default DefaultRetention; negative: keep personal data
 	PollEvery  time.Duration // updates pull when idle
@@ -412,7 +414,11 @@ func (w *Worker) pull(ctx context.Context) error {
 			return err
 		}
 		var rep UpdatesReply
-		if err := w.client.Call(ctx, PathUpdates, UpdatesRequest{After: after, Limit: MaxUpdates}, &rep); err != nil {
+		req := UpdatesRequest{After: after, Limit: MaxUpdates}
+		if w.Health != nil {
+			req.Health = w.Health()
+		}
+		if err := w.client.Call(ctx, PathUpdates, req, &rep); err != nil {
 			return err
 		}
 		if len(rep.Updates) == 0 {
