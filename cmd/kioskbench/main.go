@@ -30,8 +30,9 @@ func main() {
 	dir := flag.String("dir", "", "directory on the disk to measure (a temporary one when empty)")
 	total := flag.Int("reports", 10000, "reports in the database for the RSS and size figures")
 	sustain := flag.Duration("sustain", 10*time.Second, "duration of the sustained-throughput run")
+	idle := flag.Duration("idle", 60*time.Second, "how long to watch an idle kioskd for its CPU and RSS")
 	flag.Parse()
-	if err := run(*bin, *dir, *total, *sustain); err != nil {
+	if err := run(*bin, *dir, *total, *sustain, *idle); err != nil {
 		fmt.Fprintln(os.Stderr, "kioskbench:", err)
 		os.Exit(1)
 	}
@@ -39,7 +40,7 @@ func main() {
 
 type row struct{ name, value, target string }
 
-func run(bin, dir string, total int, sustain time.Duration) error {
+func run(bin, dir string, total int, sustain, idle time.Duration) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "kioskbench")
 		if err != nil {
@@ -148,6 +149,24 @@ func run(bin, dir string, total int, sustain time.Duration) error {
 		return err
 	}
 	add(fmt.Sprintf("cold start to first 200 on /healthz (%d reports)", len(codes)), ms(coldFull), "< 150 ms")
+
+	if idle > 0 {
+		ki, err := startKioskd(bin, data, "-printer", "sim")
+		if err != nil {
+			return err
+		}
+		time.Sleep(2 * time.Second) // past start-up
+		c0, _ := cpuTime(ki.cmd.Process.Pid)
+		time.Sleep(idle)
+		c1, _ := cpuTime(ki.cmd.Process.Pid)
+		st, err := procStatus(ki.cmd.Process.Pid)
+		ki.stop()
+		if err != nil {
+			return err
+		}
+		add(fmt.Sprintf("idle kioskd over %v (%d reports, not enrolled): CPU / RSS", idle, len(codes)),
+			fmt.Sprintf("%.2f%% of a core / %.1f MB", 100*(c1-c0).Seconds()/idle.Seconds(), float64(st["VmRSS"])/1e6), "")
+	}
 
 	// With the simulated printer the reply waits for the receipt: encode,
 	// interpret, render the PNG, write both files with fsync.
