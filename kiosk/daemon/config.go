@@ -79,8 +79,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	receiptWait := fs.Duration("receipt-wait", -1, "how long a report's reply waits for its receipt to print (default 3s)")
 	retention := fs.Duration("retention", -1, "how long personal data stays here after the central acknowledged it (default 720h)")
 	relayPoll := fs.Duration("relay-poll", -1, "how often an idle relay asks the central for status updates (default 30s)")
-	fs.Float64Var(&c.DiskReservePercent, "disk-reserve-percent", 0, "refuse new reports below this share of free disk (default 5; the smaller of this and -disk-reserve-mb applies)")
-	fs.IntVar(&c.DiskReserveMB, "disk-reserve-mb", 0, "refuse new reports below this many MB free (default 200)")
+	reservePct := fs.Float64("disk-reserve-percent", -1, "refuse new reports below this share of free disk (default 5; the smaller of this and -disk-reserve-mb applies; 0 turns the reserve off)")
+	reserveMB := fs.Int("disk-reserve-mb", -1, "refuse new reports below this many MB free (default 200)")
 	fs.StringVar(&c.HWWatchdog, "hw-watchdog", "", "hardware watchdog `device` to feed while healthy, e.g. /dev/watchdog (default none)")
 	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
 	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
@@ -108,6 +108,12 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	if *receiptWait >= 0 {
 		c.ReceiptWait = *receiptWait
 		base.ReceiptWait = *receiptWait
+	}
+	if *reservePct >= 0 {
+		c.DiskReservePercent, base.DiskReservePercent = *reservePct, *reservePct
+	}
+	if *reserveMB >= 0 {
+		c.DiskReserveMB, base.DiskReserveMB = *reserveMB, *reserveMB
 	}
 	if *retention >= 0 {
 		c.Retention, base.Retention = *retention, *retention
@@ -169,12 +175,6 @@ func merge(c *Config, o Config) {
 	}
 	if o.Kiosk != 0 {
 		c.Kiosk = o.Kiosk
-	}
-	if o.DiskReservePercent != 0 {
-		c.DiskReservePercent = o.DiskReservePercent
-	}
-	if o.DiskReserveMB != 0 {
-		c.DiskReserveMB = o.DiskReserveMB
 	}
 	set(&c.HWWatchdog, o.HWWatchdog)
 }
