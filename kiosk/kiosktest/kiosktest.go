@@ -7,6 +7,8 @@ package kiosktest
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,11 +60,13 @@ type Store struct {
 	Err     error
 	Reads   int
 	head    kiosk.AuditHead
+	users   map[string]kiosk.User
 }
 
 var (
 	_ kiosk.Store      = (*Store)(nil)
 	_ kiosk.PrintStore = (*Store)(nil)
+	_ kiosk.UserStore  = (*Store)(nil)
 )
 
 // NewStore returns an empty store.
@@ -269,4 +273,46 @@ func (p *Printer) Printouts() []Printout {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]Printout(nil), p.Printed...)
+}
+
+// User implements kiosk.UserStore.
+func (s *Store) User(ctx context.Context, name string) (*kiosk.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[name]
+	if !ok {
+		return nil, kiosk.ErrNotFound
+	}
+	return &u, nil
+}
+
+// Users implements kiosk.UserStore.
+func (s *Store) Users(ctx context.Context) ([]kiosk.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []kiosk.User
+	for _, u := range s.users {
+		out = append(out, u)
+	}
+	slices.SortFunc(out, func(a, b kiosk.User) int { return strings.Compare(a.Username, b.Username) })
+	return out, nil
+}
+
+// PutUser implements kiosk.UserStore.
+func (s *Store) PutUser(ctx context.Context, u *kiosk.User, create bool, a kiosk.AuditEntry) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.Err != nil {
+		return s.Err
+	}
+	if s.users == nil {
+		s.users = map[string]kiosk.User{}
+	}
+	if _, ok := s.users[u.Username]; ok && create {
+		return kiosk.ErrExists
+	}
+	s.users[u.Username] = *u
+	s.head = a.Link(s.head)
+	s.Audit = append(s.Audit, a)
+	return nil
 }

@@ -214,3 +214,30 @@ func TestAddsNewBuckets(t *testing.T) {
 		t.Error("report lost")
 	}
 }
+
+func TestUsers(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	u := &kiosk.User{Username: "ali", FullName: "Алӣ", Role: kiosk.RoleOfficer, SecretHash: "argon2id$…", CreatedAt: t0}
+	a := kiosk.AuditEntry{At: t0, Actor: "kioskctl", Action: "user.add", Record: "user:ali"}
+	if err := s.PutUser(ctx, u, true, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PutUser(ctx, u, true, a); !errors.Is(err, kiosk.ErrExists) {
+		t.Errorf("second create: %v", err)
+	}
+	u.Failures = 3
+	if err := s.PutUser(ctx, u, false, a); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.User(ctx, "ali")
+	if err != nil || got.Failures != 3 || got.FullName != "Алӣ" {
+		t.Errorf("read back %+v, %v", got, err)
+	}
+	if _, err := s.User(ctx, "nobody"); !errors.Is(err, kiosk.ErrNotFound) {
+		t.Errorf("unknown: %v", err)
+	}
+	if all, err := s.Users(ctx); err != nil || len(all) != 1 {
+		t.Errorf("list %d, %v", len(all), err)
+	}
+}

@@ -40,10 +40,10 @@ var (
 	bPrint   = []byte("print")
 	bPending = []byte("print_pending")
 	bRejects = []byte("outbox_rejected")
-	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects}
+	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects, bUsers}
 	// added are buckets later versions added to schema 1; Open creates them
 	// in a file that lacks them.
-	added = [][]byte{bRejects}
+	added = [][]byte{bRejects, bUsers}
 
 	kSchema    = []byte("schema")
 	kFloor     = []byte("time_floor")
