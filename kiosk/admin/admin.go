@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/store"
 )
 
@@ -51,15 +52,25 @@ type BusyReply struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// Handler serves the control socket's requests for an open store. busy may
-// be nil (never busy).
-func Handler(s *store.Store, busy Busy) http.Handler {
+// Control is what kioskd's control socket serves from.
+type Control struct {
+	Store    *store.Store
+	Busy     Busy            // nil: never busy
+	Accounts *kiosk.Accounts // nil: no user verbs
+}
+
+// Handler serves the control socket's requests.
+func Handler(ctl Control) http.Handler {
+	s, busy := ctl.Store, ctl.Busy
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /audit", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(CheckAudit(r.Context(), s))
 	})
 	mux.HandleFunc("POST /sequences", handleSequences(s))
+	if ctl.Accounts != nil {
+		userRoutes(mux, ctl.Accounts)
+	}
 	mux.HandleFunc("GET /busy", func(w http.ResponseWriter, r *http.Request) {
 		var rep BusyReply
 		if busy != nil {
@@ -73,7 +84,7 @@ func Handler(s *store.Store, busy Busy) http.Handler {
 
 // Serve listens on DATA/kioskd.sock until ctx ends. A stale socket left by a
 // killed kioskd is replaced: the caller already holds the data dir's lock.
-func Serve(ctx context.Context, dataDir string, s *store.Store, busy Busy) error {
+func Serve(ctx context.Context, dataDir string, ctl Control) error {
 	path := filepath.Join(dataDir, SocketFile)
 	os.Remove(path)
 	ln, err := net.Listen("unix", path)
@@ -84,7 +95,7 @@ func Serve(ctx context.Context, dataDir string, s *store.Store, busy Busy) error
 		ln.Close()
 		return fmt.Errorf("control socket: %w", err)
 	}
-	srv := &http.Server{Handler: Handler(s, busy), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: Handler(ctl), ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		srv.Close()

@@ -31,7 +31,7 @@ func TestAuditOfflineAndOnline(t *testing.T) {
 	// While a process holds the store, the verb asks it over the socket.
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- admin.Serve(ctx, dir, s, nil) }()
+	go func() { served <- admin.Serve(ctx, dir, admin.Control{Store: s}) }()
 	for i := 0; i < 200; i++ {
 		if _, err := os.Stat(filepath.Join(dir, admin.SocketFile)); err == nil {
 			break

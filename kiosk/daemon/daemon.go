@@ -189,7 +189,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			}
 			return false, ""
 		}
-		if err := admin.Serve(sockCtx, cfg.Data, st, busy); err != nil {
+		if err := admin.Serve(sockCtx, cfg.Data, admin.Control{Store: st, Busy: busy, Accounts: kiosk.NewAccounts(st, clock, log)}); err != nil {
 			log.Warn("control socket for kioskctl unavailable", "err", err)
 		}
 	}()
