@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"cpckiosk/firmware/update"
 	"cpckiosk/kiosk/admin"
 	"cpckiosk/printer/extract"
 	"cpckiosk/printer/serial"
@@ -24,12 +25,13 @@ var verbs = map[string]verb{
 	"audit":        {admin.RunAudit, "audit -data DIR: verify the hash-chained audit trail"},
 	"enroll":       {admin.RunEnroll, "enroll -data DIR -central URL -token TOKEN: register this kiosk with the central"},
 	"printer-test": {serial.RunPrinterTest, "printer-test -device DEV -baud N -profile P: print a test page (all Tajik letters, sizes, a QR code)"},
+	"update":       {update.Run, "update keygen|sign|verify|apply|status|recover ...: signed A/B updates (kioskctl update help)"},
 	"verify":       {extract.RunVerify, "verify [-data DIR | -key FILE] FILE.pdf | -payload STRING: check an extract"},
 }
 
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: kioskctl VERB [flags]")
-	for _, name := range []string{"audit", "enroll", "printer-test", "verify"} {
+	for _, name := range []string{"audit", "enroll", "printer-test", "update", "verify"} {
 		fmt.Fprintln(w, "  kioskctl", verbs[name].help)
 	}
 }
