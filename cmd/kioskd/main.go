@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	cfg, err := daemon.ParseArgs(os.Args[1:], os.Stderr)
+	cfg, configPath, setup, err := daemon.ParseForSetup(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
 	}
@@ -31,7 +31,13 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	if err := daemon.Run(ctx, cfg, slog.New(h), nil); err != nil {
+	log := slog.New(h)
+	if setup { // not configured or not enrolled yet: the technician's setup screen
+		err = daemon.RunSetup(ctx, cfg, configPath, log, nil)
+	} else {
+		err = daemon.Run(ctx, cfg, log, nil)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(1)
 	}

@@ -61,14 +61,16 @@
     kb.textContent = '';
     var rows, pad = PADS[mode] && !letters;
     kb.className = pad ? 'kb pad' : 'kb';
-    kb.setAttribute('data-layout', pad ? mode : (sym ? 'sym' : (mode === 'code' || letters ? 'en' : layout)));
+    kb.setAttribute('data-layout', pad ? mode : (sym ? 'sym' : (mode === 'url' ? 'url' : (mode === 'code' || letters ? 'en' : layout))));
     if (pad) {
       rows = PADS[mode];
     } else if (sym) {
       rows = SYM;
     } else {
-      var base = (mode === 'code' || letters) ? TEXT.en.rows : TEXT[layout].rows;
-      rows = mode === 'code' ? [row('1 2 3 4 5 6 7 8 9 0 -')].concat(base) : base;
+      var base = (mode === 'code' || mode === 'url' || letters) ? TEXT.en.rows : TEXT[layout].rows;
+      if (mode === 'code') rows = [row('1 2 3 4 5 6 7 8 9 0 -')].concat(base);
+      else if (mode === 'url') rows = [row('1 2 3 4 5 6 7 8 9 0')].concat(base); // addresses, queue names: Latin, lower case
+      else rows = base;
     }
     rows.forEach(function (r) {
       var div = document.createElement('div');
@@ -92,6 +94,7 @@
       if (mode === 'text' && !sym) c.appendChild(keyButton(TEXT[TEXT_ORDER[(TEXT_ORDER.indexOf(layout) + 1) % TEXT_ORDER.length]].label, 'switch', 'wide', lbl('switch')));
       if (letters) c.appendChild(keyButton('123', 'pad', 'wide'));
       if (mode === 'text') c.appendChild(keyButton('␣', 'key', 'space', lbl('space'))).setAttribute('data-k', ' ');
+      if (mode === 'url') row(': / . - _').forEach(function (k) { c.appendChild(keyButton(k, 'key')).setAttribute('data-k', k); });
     }
     c.appendChild(keyButton('⌫', 'bs', 'wide', lbl('backspace')));
     c.appendChild(keyButton(lbl('done'), 'done', 'wide done'));
