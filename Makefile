@@ -9,7 +9,7 @@ BIN      := bin
 DIST     := dist
 DEMO_DIR ?= var/demo
 
-.PHONY: build test bench soak cross demo lint clean
+.PHONY: build test test-arm bench soak cross demo lint clean
 
 build:
 	@mkdir -p $(BIN)
@@ -19,6 +19,14 @@ build:
 # the printer over a real pseudo-terminal.
 test:
 	$(GO) test $(TAGS) -count=1 -timeout 12m ./...
+
+# The tests of the packages that need neither a browser nor to run other
+# binaries of the target architecture, as arm64 and armv7 code under
+# qemu-user (Debian qemu-user-static; no binfmt needed: go test -exec).
+ARM_PKGS = $(shell $(GO) list ./... | grep -v -E '/cmd/|/ui$$|/firmware/update$$')
+test-arm:
+	CGO_ENABLED=0 GOARCH=arm64 $(GO) test $(TAGS) -count=1 -timeout 15m -exec qemu-aarch64-static $(ARM_PKGS)
+	CGO_ENABLED=0 GOARCH=arm GOARM=7 $(GO) test $(TAGS) -count=1 -timeout 15m -exec qemu-arm-static $(ARM_PKGS)
 
 # The performance figures quoted in issue notes.
 bench:
