@@ -9,7 +9,7 @@ BIN      := bin
 DIST     := dist
 DEMO_DIR ?= var/demo
 
-.PHONY: build test test-arm bench soak cross demo lint clean
+.PHONY: build test test-arm bench soak cross bundle demo lint clean
 
 build:
 	@mkdir -p $(BIN)
@@ -45,6 +45,17 @@ cross:
 	  CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build $(TAGS) -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/linux-armv7/$$cmd ./cmd/$$cmd || exit 1; \
 	done
 	@ls -l $(DIST)/*/
+
+# Signed update bundles of a release for both architectures (README "Updates"):
+#   make bundle VERSION=1.1.0 RELEASE=keys/release   (release.key, release.cert)
+RELEASE ?= keys/release
+bundle: cross
+	@echo '$(VERSION)' | grep -Eq '^[0-9]{1,9}(\.[0-9]{1,9}){0,3}$$' || { echo "make bundle: VERSION=$(VERSION): want dotted numbers such as 1.1.0"; exit 1; }
+	@for arch in arm64 armv7; do \
+	  $(GO) run $(TAGS) ./cmd/kioskctl update sign -key $(RELEASE)/release.key -cert $(RELEASE)/release.cert \
+	    -version $(VERSION) -arch $$arch -gzip -out $(DIST)/cpc-kiosk-$(VERSION)-$$arch.tar.gz \
+	    $(DIST)/linux-$$arch/kioskd $(DIST)/linux-$$arch/kioskctl || exit 1; \
+	done
 
 # The whole system on this machine: centrald and kioskd, enrolled and wired,
 # with the simulated printer. Ctrl-C stops both; data stays in $(DEMO_DIR).

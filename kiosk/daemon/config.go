@@ -1,7 +1,8 @@
 // Package daemon assembles kioskd: it reads the configuration, opens the
 // store, wires the domain service, the HTTP router and the printer, and runs
-// them until its context ends. cmd/kioskd only parses the command line and
-// calls Run.
+// them until its context ends. cmd/kioskd only parses the command line
+// (ParseForSetup) and calls Run, or RunSetup while the kiosk still needs its
+// first-boot setup (setup.go).
 package daemon
 
 import (
