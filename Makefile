@@ -33,6 +33,7 @@ bench:
 	$(GO) run ./cmd/kioskbench
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./kiosk/store/ ./ui/ $(wildcard ./printer/*/)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./kiosk/relay/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./firmware/update/
 
 # 500 SIGKILLs of a loaded kioskd; prints the Jepsen-style counts.
 soak:
