@@ -81,7 +81,7 @@ func (v *AuditVerifier) Done(recorded AuditHead) (uint64, error) {
 // OutboxEntry is a record waiting to be delivered to the central system.
 type OutboxEntry struct {
 	Seq      uint64     `json:"seq"`  // delivery order, oldest first
-	Type     string     `json:"type"` // "report", "audit_checkpoint", later "cppt"
+	Type     string     `json:"type"` // "report", "audit_checkpoint"; "cppt_issue", "cppt_meeting" in the CPPT outbox
 	RecordID string     `json:"record_id"`
 	Queued   time.Time  `json:"queued"`
 	Audit    *AuditHead `json:"audit,omitempty"` // the head an audit checkpoint states

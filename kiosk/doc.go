@@ -19,6 +19,17 @@
 // the Store in the same transaction that commits the report, so a number is
 // never issued twice.
 //
+// # Partnership team
+//
+// The Community Policing Partnership Team keeps an issue log (CPPTIssue)
+// with a SARA record (analysis, actions with a responsible member and a due
+// day, an assessment when it ends) and its meetings. The CPPT service lets
+// only the cppt and admin roles write, audits every write in the same
+// transaction and numbers issues <CPC>-P-<YY>-<NNNN> per centre and year.
+// Statuses go open → in progress → resolved or closed; an ended issue is
+// read-only until reopened (to in progress, with a reason). PublicView and
+// PublicBoard are what may be shown without login.
+//
 // # Time
 //
 // The board has no real-time clock. TrustedClock never goes below a persisted

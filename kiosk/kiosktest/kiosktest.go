@@ -61,12 +61,14 @@ type Store struct {
 	Reads   int
 	head    kiosk.AuditHead
 	users   map[string]kiosk.User
+	cppt    cpptData // see cppt.go
 }
 
 var (
 	_ kiosk.Store      = (*Store)(nil)
 	_ kiosk.PrintStore = (*Store)(nil)
 	_ kiosk.UserStore  = (*Store)(nil)
+	_ kiosk.CPPTStore  = (*Store)(nil)
 )
 
 // NewStore returns an empty store.

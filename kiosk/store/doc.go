@@ -24,12 +24,50 @@
 // else (number, category, status, history, times) stays in clear so that it
 // can be queried and relayed.
 //
+// The partnership team's records follow the same rule, more strictly: of an
+// issue the raiser (name, phone) and every free text (description,
+// analysis, action texts, assessment, history notes) are sealed, of a
+// meeting the attendees and decisions, with "cppt:<UUID>" and
+// "meeting:<UUID>" as additional data. Category, settlement, landmark,
+// status, priority, times and the responsible members' names stay in
+// clear.
+//
 // # Layout
 //
-//	meta     schema, time floor, audit head, key check
-//	reports  registration number -> record (sequential keys, dense pages)
-//	ids      record UUID -> registration number
-//	seq      "<kiosk>-<YY>" -> last sequence issued
-//	outbox   big-endian sequence -> kiosk.OutboxEntry
-//	audit    big-endian sequence -> kiosk.AuditEntry
+//	meta             schema, time floor, audit head, key check
+//	reports          registration number -> record (sequential keys, dense pages)
+//	ids              record UUID -> registration number
+//	seq              "<kiosk>-<YY>" -> last sequence issued
+//	outbox           big-endian sequence -> kiosk.OutboxEntry
+//	audit            big-endian sequence -> kiosk.AuditEntry
+//	report_weeks     "<YYYY-Www>/<category>" -> big-endian count of reports
+//	cppt_issues      big-endian insertion sequence -> issue record
+//	cppt_index       same key -> binary kiosk.IssueSummary (lists, charts, board)
+//	cppt_keys        "i/<UUID>" and "n/<issue number>" -> issue key,
+//	                 "m/<UUID>" -> meeting key, "o/<UUID>" -> pending CPPT outbox key
+//	cppt_seq         "<CPC>-<YY>" -> last issue sequence issued
+//	cppt_meetings    meeting date (big-endian, sign flipped) + UUID -> meeting record
+//	cppt_outbox      big-endian sequence -> kiosk.OutboxEntry (cppt_issue, cppt_meeting)
+//
+// Buckets added after the first release of schema 1 (outbox_rejected,
+// users, report_weeks and the cppt_ ones) are created by Open in a file
+// that lacks them; report_weeks is then filled from the stored reports in
+// the same transaction.
+//
+// # Queries
+//
+// Lists of CPPT issues, their charts and the public board read only the
+// summary index, which the store also keeps decoded in memory (dropped by
+// every issue write, reloaded by the next read), so they never decode or
+// decrypt a record. Reports per category per week come from the
+// report_weeks counters, which CreateReport (and a category correction in
+// UpdateReport) keeps in the report's own transaction.
+//
+// # CPPT outbox
+//
+// Every issue or meeting write leaves one pending entry for its record in
+// cppt_outbox, replacing the entry of an earlier change not yet delivered.
+// It is apart from the reports' outbox so that the relay, which does not
+// deliver CPPT records yet, never sees them; CPPTOutbox and SettleCPPT are
+// the methods a relay will use once the central accepts the type.
 package store

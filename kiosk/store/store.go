@@ -40,10 +40,12 @@ var (
 	bPrint   = []byte("print")
 	bPending = []byte("print_pending")
 	bRejects = []byte("outbox_rejected")
-	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects, bUsers}
+	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects, bUsers,
+		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks}
 	// added are buckets later versions added to schema 1; Open creates them
-	// in a file that lacks them.
-	added = [][]byte{bRejects, bUsers}
+	// in a file that lacks them (and fills report_weeks from the reports).
+	added = [][]byte{bRejects, bUsers,
+		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks}
 
 	kSchema    = []byte("schema")
 	kFloor     = []byte("time_floor")
@@ -79,6 +81,7 @@ type Store struct {
 	writes chan *write
 	done   chan struct{}
 	lock   *dirLock
+	issues issueCache // decoded CPPT index, see cppt.go
 }
 
 var _ kiosk.Store = (*Store)(nil)
@@ -232,10 +235,18 @@ func (s *Store) addBuckets() error {
 		return nil
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
+		countWeeks := tx.Bucket(bReportWeeks) == nil
 		for _, name := range added {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
+		}
+		if countWeeks {
+			n, err := fillReportWeeks(tx)
+			if err != nil {
+				return fmt.Errorf("count reports per week: %w", err)
+			}
+			s.log.Info("report week counters added", "reports", n)
 		}
 		return nil
 	})
@@ -539,6 +550,9 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.A
 		if err := tx.Bucket(bIDs).Put([]byte(r.ID), num); err != nil {
 			return err
 		}
+		if err := countReport(tx, r.Category, r.CreatedAt, 1); err != nil {
+			return err
+		}
 		if err := putOutbox(tx, kiosk.OutboxEntry{Type: "report", RecordID: r.ID, Queued: r.CreatedAt}); err != nil {
 			return err
 		}
@@ -695,8 +709,17 @@ func (s *Store) UpdateReport(ctx context.Context, id string, fn func(*kiosk.Repo
 		if err != nil {
 			return err
 		}
+		category := r.Category
 		if err := fn(r); err != nil {
 			return err
+		}
+		if r.Category != category {
+			if err := countReport(tx, category, r.CreatedAt, -1); err != nil {
+				return err
+			}
+			if err := countReport(tx, r.Category, r.CreatedAt, 1); err != nil {
+				return err
+			}
 		}
 		v, err := s.encode(r)
 		if err != nil {
