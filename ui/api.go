@@ -31,6 +31,7 @@ type Health struct {
 	Relay       RelayHealth `json:"relay"`
 	ClockSynced bool        `json:"clock_synced"`
 	System      any         `json:"system,omitempty"` // the board: disk, memory, temperature, uptime
+	Update      any         `json:"update,omitempty"` // the last update and the download of an offered release (relay.UpdateHealth)
 }
 
 // RelayHealth is the relay part of Health.

@@ -76,7 +76,12 @@ func startArgs(t testing.TB, dir string, extra ...string) *proc {
 }
 
 func startProc(dir string, wrap, extra []string) (*proc, error) {
-	args := append(wrap, kioskdBin, "-data", dir, "-listen", "127.0.0.1:0", "-cpc", "ISF", "-kiosk", "1")
+	return startBin(kioskdBin, dir, wrap, extra)
+}
+
+// startBin runs the kioskd binary bin (another build than kioskdBin).
+func startBin(bin, dir string, wrap, extra []string) (*proc, error) {
+	args := append(wrap, bin, "-data", dir, "-listen", "127.0.0.1:0", "-cpc", "ISF", "-kiosk", "1")
 	args = append(args, extra...)
 	p := &proc{cmd: exec.Command(args[0], args[1:]...), exited: make(chan struct{})}
 	pipe, err := p.cmd.StderrPipe()

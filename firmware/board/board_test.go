@@ -12,6 +12,7 @@ import (
 
 	"cpckiosk/firmware/update"
 	"cpckiosk/kiosk/daemon"
+	"cpckiosk/kiosk/relay"
 )
 
 // needTool returns the path of an external program. When it is missing the
@@ -138,6 +139,12 @@ func TestAgreement(t *testing.T) {
 	if update.DefaultRoot != SlotRoot {
 		t.Errorf("the updater's root is %s, the board's %s", update.DefaultRoot, SlotRoot)
 	}
+	if d := daemon.Defaults(); d.UpdateRoot != SlotRoot || d.UpdateTrust != update.DefaultTrustFile {
+		t.Errorf("kioskd reads the slots in %s and trusts %s; the board has %s and %s", d.UpdateRoot, d.UpdateTrust, SlotRoot, update.DefaultTrustFile)
+	}
+	if ReadyFile != DataDir+"/"+relay.UpdatesDir+"/"+relay.ReadyFile {
+		t.Errorf("the board watches %s, kioskd writes DATA/%s/%s", ReadyFile, relay.UpdatesDir, relay.ReadyFile)
+	}
 	if !strings.HasPrefix(update.DefaultHealthURL, strings.TrimSuffix(URL, "/")) {
 		t.Errorf("the updater checks %s, the board serves %s", update.DefaultHealthURL, URL)
 	}
@@ -154,6 +161,15 @@ func TestAgreement(t *testing.T) {
 		{"systemd/" + BrowserUnit, "=" + KioskdUnit + "\n"},
 		{"kiosk-browser.sh", "${CPC_KIOSK_URL:-" + URL + "}"},
 		{"recover.sh", "${CPC_KIOSK_ROOT:-" + SlotRoot + "}"},
+		{"apply-update.sh", "${CPC_KIOSK_ROOT:-" + SlotRoot + "}"},
+		{"apply-update.sh", "${CPC_KIOSK_DATA:-" + DataDir + "}"},
+		{"apply-update.sh", "${CPC_KIOSK_TRUST:-" + update.DefaultTrustFile + "}"},
+		{"apply-update.sh", "updates=$data/" + relay.UpdatesDir + "\n"},
+		{"apply-update.sh", " " + relay.ReadyFile + "\n"},
+		{"apply-update.sh", `"$root/` + relay.ApplyResultFile + `"`},
+		{"systemd/" + UpdatePath, "PathExists=" + DataDir + "/" + relay.UpdatesDir + "/" + relay.ReadyFile + "\n"},
+		{"systemd/" + UpdateService, "ExecStart=" + LibDir + "/apply-update.sh\n"},
+		{"install.sh", UpdatePath + "; do"},
 		{"install.sh", "slots=$root" + SlotRoot + "\n"},
 		{"install.sh", "data=$root" + DataDir + "\n"},
 		{"install.sh", "libexec=$root" + LibDir + "\n"},

@@ -1,6 +1,7 @@
 #!/bin/bash
 # install.sh: turns a fresh Debian 12 or Raspberry Pi OS Lite (bookworm) into
-# a CPC kiosk: packages, users, the release in slot a, systemd units, the
+# a CPC kiosk: packages, users, the release in slot a, systemd units (with
+# the watch that installs updates kioskd downloads from the central), the
 # Chromium policy, the printer's udev rule, journald limits, the data
 # directory. See README.md next to this script.
 #
@@ -261,8 +262,12 @@ fi
 # 4. Board files.
 place "$here/kiosk-browser.sh" "$libexec/kiosk-browser.sh" 0755
 place "$here/recover.sh" "$libexec/recover.sh" 0755
+place "$here/apply-update.sh" "$libexec/apply-update.sh" 0755
 place "$here/systemd/cpc-kioskd.service" "$units/cpc-kioskd.service" 0644
 place "$here/systemd/cpc-kiosk-browser.service" "$units/cpc-kiosk-browser.service" 0644
+# Updates from the central: kioskd downloads, this path unit and service install.
+place "$here/systemd/cpc-kiosk-update.service" "$units/cpc-kiosk-update.service" 0644
+place "$here/systemd/cpc-kiosk-update.path" "$units/cpc-kiosk-update.path" 0644
 # The alias `systemctl enable` makes too (Alias=), the same link: the updater
 # restarts "kioskd", and so must a board whose units are not enabled yet.
 link /etc/systemd/system/cpc-kioskd.service "$units/kioskd.service"
@@ -311,7 +316,7 @@ if [ "$sysctl" = 1 ]; then
 	if has /etc/systemd/system/; then
 		systemctl daemon-reload
 	fi
-	for u in cpc-kioskd.service cpc-kiosk-browser.service; do
+	for u in cpc-kioskd.service cpc-kiosk-browser.service cpc-kiosk-update.path; do
 		if ! systemctl is-enabled -q "$u" 2>/dev/null; then
 			systemctl enable "$u"
 			changed+=("enabled $u")
@@ -337,6 +342,10 @@ if [ "$sysctl" = 1 ]; then
 	if has /etc/systemd/system/cpc-kiosk-browser.service || has /usr/local/lib/cpc-kiosk/kiosk-browser.sh || has /etc/chromium/; then
 		systemctl try-restart cpc-kiosk-browser.service
 	fi
+	# The watch needs no reboot: it starts now (a running update is left alone).
+	if has /etc/systemd/system/cpc-kiosk-update.path || has "enabled cpc-kiosk-update.path"; then
+		systemctl restart cpc-kiosk-update.path
+	fi
 fi
 
 if [ ${#changed[@]} -eq 0 ]; then
@@ -351,5 +360,5 @@ fi
 if [ "$sysctl" = 1 ] && [ ${#changed[@]} -gt 0 ]; then
 	note "reboot to start the kiosk (systemctl reboot)"
 elif [ -n "$root" ]; then
-	note "files placed under $root only: no users, no packages, nothing enabled; run install.sh on the board (or systemctl --root $root enable cpc-kioskd.service cpc-kiosk-browser.service)"
+	note "files placed under $root only: no users, no packages, nothing enabled; run install.sh on the board (or systemctl --root $root enable cpc-kioskd.service cpc-kiosk-browser.service cpc-kiosk-update.path)"
 fi

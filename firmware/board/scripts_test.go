@@ -10,11 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"cpckiosk/kiosk/relay"
 )
 
 // shellcheck runs shellcheck on files; any finding is an error.
@@ -336,4 +339,176 @@ func TestRecoverScript(t *testing.T) {
 			}
 		})
 	}
+}
+
+// applyEnv is a slots root, a data dir with its updates dir, and a stub
+// kioskctl that logs how it was called.
+type applyEnv struct {
+	root, data, updates, log string
+}
+
+func newApplyEnv(t *testing.T) *applyEnv {
+	t.Helper()
+	dir := t.TempDir()
+	e := &applyEnv{root: filepath.Join(dir, "opt"), data: filepath.Join(dir, "data"), log: filepath.Join(dir, "kioskctl.log")}
+	e.updates = filepath.Join(e.data, "updates")
+	for _, d := range []string{e.root, e.updates} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeScript(t, filepath.Join(e.root, "current", "kioskctl"),
+		fmt.Sprintf("echo \"$PWD|$*\" >>%s\necho \"some progress\"\necho \"$STUB_MSG\" >&2\nexit \"$STUB_CODE\"\n", e.log))
+	return e
+}
+
+// run runs apply-update.sh with the stub answering msg and code.
+func (e *applyEnv) run(t *testing.T, msg string, code int) (string, error) {
+	t.Helper()
+	cmd := exec.Command("bash", "apply-update.sh")
+	cmd.Env = append(os.Environ(), "CPC_KIOSK_ROOT="+e.root, "CPC_KIOSK_DATA="+e.data, "CPC_KIOSK_TRUST=/keys/root.pub",
+		"CPC_KIOSK_APPLY_FLAGS=-restart true -probation 5s", "STUB_MSG="+msg, fmt.Sprintf("STUB_CODE=%d", code))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func (e *applyEnv) calls() []string {
+	b, _ := os.ReadFile(e.log)
+	if len(b) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+func (e *applyEnv) result() string {
+	b, _ := os.ReadFile(filepath.Join(e.root, "apply-result"))
+	return string(b)
+}
+
+func (e *applyEnv) put(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(e.updates, name), []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gone(p string) bool { _, err := os.Lstat(p); return err != nil }
+
+// TestApplyUpdateScript: apply-update.sh hands the bundle named in ready to
+// kioskctl update apply -refuse-failed from inside the updates directory,
+// removes ready and the bundle whatever the result, and records the result
+// in the slots' root.
+func TestApplyUpdateScript(t *testing.T) {
+	needTool(t, "bash", "bash")
+	const name = "cpc-kiosk-1.1.0-arm64.bundle"
+	for _, c := range []struct {
+		name string
+		msg  string
+		code int
+	}{
+		{"installed", "updated 1.0.0 -> 1.1.0 (slot b): verify 3 ms, write 9 ms, switch 1 ms, healthy after 1.2s", 0},
+		{"refused by the updater", "kioskctl update apply: update: waited 30m0s for the kiosk to be idle (a citizen is using the kiosk): kiosk busy", 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newApplyEnv(t)
+			e.put(t, relay.ReadyFile, name+"\n")
+			e.put(t, name, "bundle bytes")
+			e.put(t, "history.json", "[]")
+			out, err := e.run(t, c.msg, c.code)
+			if code := exitCode(err); code != c.code {
+				t.Fatalf("exit %d, want %d:\n%s", code, c.code, out)
+			}
+			want := fmt.Sprintf("%s|update apply -refuse-failed -root %s -trust /keys/root.pub -data %s -restart true -probation 5s %s", e.updates, e.root, e.data, name)
+			if calls := e.calls(); len(calls) != 1 || calls[0] != want {
+				t.Errorf("kioskctl calls %q\nwant %q", calls, want)
+			}
+			if !gone(filepath.Join(e.updates, relay.ReadyFile)) || !gone(filepath.Join(e.updates, name)) {
+				t.Error("ready or the bundle left behind")
+			}
+			if gone(filepath.Join(e.updates, "history.json")) {
+				t.Error("kioskd's other files were removed")
+			}
+			res := e.result()
+			if !regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ ` + regexp.QuoteMeta(fmt.Sprintf("%s exit %d: %s", name, c.code, c.msg)) + "\n$").MatchString(res) {
+				t.Errorf("apply-result %q", res)
+			}
+			if !strings.Contains(out, "some progress") {
+				t.Errorf("kioskctl's output is not passed on to the journal:\n%s", out)
+			}
+			if left, _ := filepath.Glob(filepath.Join(e.root, ".apply-result.tmp-*")); len(left) > 0 {
+				t.Errorf("temporary files left: %q", left)
+			}
+		})
+	}
+}
+
+// TestApplyUpdateScriptRefuses: what kioskd's user controls cannot make
+// root touch anything outside the updates directory.
+func TestApplyUpdateScriptRefuses(t *testing.T) {
+	needTool(t, "bash", "bash")
+	for _, bad := range []string{"../victim", "sub/victim", ".hidden", "x..y", "", "two words", "$(touch pwned)", "name\twith-tab", "-rf"} {
+		t.Run(bad, func(t *testing.T) {
+			e := newApplyEnv(t)
+			victim := filepath.Join(e.data, "victim")
+			os.WriteFile(victim, []byte("kioskd's database"), 0o600)
+			os.Mkdir(filepath.Join(e.updates, "sub"), 0o700)
+			os.WriteFile(filepath.Join(e.updates, "sub", "victim"), []byte("x"), 0o600)
+			e.put(t, relay.ReadyFile, bad+"\n")
+			out, err := e.run(t, "", 0)
+			if exitCode(err) != 1 || len(e.calls()) != 0 {
+				t.Fatalf("name %q: exit %v, kioskctl calls %q\n%s", bad, err, e.calls(), out)
+			}
+			if gone(victim) || gone(filepath.Join(e.updates, "sub", "victim")) {
+				t.Error("a file outside the named bundle was removed")
+			}
+			if !gone(filepath.Join(e.updates, relay.ReadyFile)) {
+				t.Error("ready left behind: the path unit would start the service again and again")
+			}
+			if !strings.Contains(e.result(), "exit refused: bundle name") {
+				t.Errorf("apply-result %q", e.result())
+			}
+		})
+	}
+
+	t.Run("bundle is a symlink", func(t *testing.T) {
+		e := newApplyEnv(t)
+		victim := filepath.Join(e.data, "victim")
+		os.WriteFile(victim, []byte("x"), 0o600)
+		os.Symlink(victim, filepath.Join(e.updates, "cpc-kiosk-1-arm64.bundle"))
+		e.put(t, relay.ReadyFile, "cpc-kiosk-1-arm64.bundle\n")
+		if _, err := e.run(t, "", 0); exitCode(err) != 1 || len(e.calls()) != 0 || gone(victim) {
+			t.Fatalf("exit %v, calls %q, victim gone %v", err, e.calls(), gone(victim))
+		}
+	})
+	t.Run("updates dir is a symlink", func(t *testing.T) {
+		e := newApplyEnv(t)
+		elsewhere := filepath.Join(t.TempDir(), "etc")
+		os.Mkdir(elsewhere, 0o700)
+		os.WriteFile(filepath.Join(elsewhere, "shadow"), []byte("x"), 0o600)
+		os.WriteFile(filepath.Join(elsewhere, relay.ReadyFile), []byte("shadow\n"), 0o600)
+		os.RemoveAll(e.updates)
+		os.Symlink(elsewhere, e.updates)
+		if out, err := e.run(t, "", 0); err != nil || len(e.calls()) != 0 {
+			t.Fatalf("exit %v, calls %q\n%s", err, e.calls(), out)
+		}
+		if gone(filepath.Join(elsewhere, "shadow")) || gone(filepath.Join(elsewhere, relay.ReadyFile)) {
+			t.Error("files behind the symlink were removed")
+		}
+	})
+	t.Run("nothing ready", func(t *testing.T) {
+		e := newApplyEnv(t)
+		if out, err := e.run(t, "", 0); err != nil || len(e.calls()) != 0 || e.result() != "" {
+			t.Fatalf("exit %v, calls %q, result %q\n%s", err, e.calls(), e.result(), out)
+		}
+	})
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	return -1
 }

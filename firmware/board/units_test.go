@@ -20,11 +20,12 @@ func stageUnits(t *testing.T, edit func(name, text string) string) []string {
 		SlotRoot + "/current/kioskd":   "opt/current/kioskd",
 		LibDir + "/recover.sh":         "lib/recover.sh",
 		LibDir + "/kiosk-browser.sh":   "lib/kiosk-browser.sh",
+		LibDir + "/apply-update.sh":    "lib/apply-update.sh",
 		"/usr/bin/cage":                "bin/cage",
 		SlotRoot + "/current/kioskctl": "opt/current/kioskctl",
 	}
 	var paths []string
-	for _, name := range []string{KioskdUnit, BrowserUnit} {
+	for _, name := range []string{KioskdUnit, BrowserUnit, UpdateService, UpdatePath} {
 		text := string(file(t, "systemd/"+name))
 		for abs, rel := range stubs {
 			text = strings.ReplaceAll(text, abs, filepath.Join(dir, rel))
@@ -65,7 +66,7 @@ func verifyUnits(t *testing.T, paths ...string) error {
 	return nil
 }
 
-// TestUnitsVerify: systemd 252's own checker accepts both units, with no
+// TestUnitsVerify: systemd 252's own checker accepts every unit, with no
 // warning.
 func TestUnitsVerify(t *testing.T) {
 	if err := verifyUnits(t, stageUnits(t, nil)...); err != nil {
@@ -222,5 +223,64 @@ func TestBrowserUnit(t *testing.T) {
 				t.Errorf("[%s] %s = %q, want %q", c.section, c.key, values(es, c.section, c.key), c.want)
 			}
 		})
+	}
+}
+
+// TestUpdateUnits: the path unit starts the update service when kioskd's
+// ready file appears; the service is a oneshot as root with room for the
+// updater's waits, sandboxed but for the slots and the data directory.
+func TestUpdateUnits(t *testing.T) {
+	path := parseINI(t, UpdatePath, file(t, "systemd/"+UpdatePath))
+	svc := parseINI(t, UpdateService, file(t, "systemd/"+UpdateService))
+	for _, c := range []struct {
+		es                 []entry
+		section, key, want string
+	}{
+		{path, "Path", "PathExists", ReadyFile},
+		{path, "Path", "Unit", UpdateService},
+		{path, "Install", "WantedBy", "multi-user.target"},
+		{svc, "Unit", "After", KioskdUnit},
+		{svc, "Service", "Type", "oneshot"},
+		{svc, "Service", "ExecStart", LibDir + "/apply-update.sh"},
+		{svc, "Service", "TimeoutStartSec", "45min"},
+		{svc, "Service", "ProtectSystem", "strict"},
+		{svc, "Service", "ReadWritePaths", SlotRoot + " " + DataDir},
+		{svc, "Service", "NoNewPrivileges", "yes"},
+	} {
+		if vs := values(c.es, c.section, c.key); len(vs) != 1 || vs[0] != c.want {
+			t.Errorf("[%s] %s = %q, want exactly %q", c.section, c.key, vs, c.want)
+		}
+	}
+	// Root: no User=; started by the path unit only.
+	for _, key := range []string{"User", "DynamicUser"} {
+		if vs := values(svc, "Service", key); len(vs) > 0 {
+			t.Errorf("[Service] %s = %q: the updater writes /opt as root", key, vs)
+		}
+	}
+	if vs := values(svc, "Install", "WantedBy"); len(vs) > 0 {
+		t.Errorf("the update service is enabled by itself (WantedBy %q): only the path unit starts it", vs)
+	}
+}
+
+// TestUpdateServiceExposure: systemd-analyze security rates the update
+// service, root as it is, at most 4.5 (it is 4.0, "OK"); without its sandbox it
+// is rated worse.
+func TestUpdateServiceExposure(t *testing.T) {
+	sa := needTool(t, "systemd-analyze", "systemd")
+	paths := stageUnits(t, nil)
+	security := func(path string) ([]byte, error) {
+		cmd := exec.Command(sa, "security", "--offline=yes", "--threshold=45", "--no-pager", path)
+		cmd.Env = append(os.Environ(), "SYSTEMD_LOG_COLOR=0", "SYSTEMD_COLORS=0", "LC_ALL=C")
+		return cmd.CombinedOutput()
+	}
+	if out, err := security(paths[2]); err != nil {
+		t.Fatalf("the update service's exposure is over 4.5: %v\n%s", err, out)
+	}
+	bare := filepath.Join(filepath.Dir(paths[2]), "bare-update.service")
+	if err := os.WriteFile(bare, []byte("[Service]\nType=oneshot\nExecStart="+filepath.Join(filepath.Dir(paths[2]), "lib/apply-update.sh")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := security(bare); err == nil {
+		t.Fatal("systemd-analyze security passed the update service without its sandbox")
 	}
 }

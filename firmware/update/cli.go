@@ -21,7 +21,7 @@ const usageText = `usage:
   kioskctl update keygen -release DIR -root-key FILE [-valid 365d] [-name NAME]
   kioskctl update sign -key release.key -cert release.cert -version V [-min-version M] [-arch arm64] [-gzip] -out BUNDLE FILE|NAME=FILE...
   kioskctl update verify [-trust FILE] [-root DIR] [-arch A] BUNDLE
-  kioskctl update apply [-root DIR] [-trust FILE] [-data DATADIR] [-restart CMD] [-health URL] [-probation 120s] [-wait 30m] BUNDLE
+  kioskctl update apply [-root DIR] [-trust FILE] [-data DATADIR] [-restart CMD] [-health URL] [-probation 120s] [-wait 30m] [-refuse-failed] BUNDLE
   kioskctl update status [-root DIR] [-json]
   kioskctl update recover [-root DIR] [-restart CMD]`
 
@@ -273,7 +273,7 @@ func cmp(s, def string) string {
 }
 
 func (c *cli) apply(ctx context.Context, args []string) int {
-	const line = "apply [-root DIR] [-trust FILE] [-data DATADIR] [-restart CMD] [-health URL] [-probation 120s] [-wait 30m] BUNDLE"
+	const line = "apply [-root DIR] [-trust FILE] [-data DATADIR] [-restart CMD] [-health URL] [-probation 120s] [-wait 30m] [-refuse-failed] BUNDLE"
 	fs := c.flags("apply")
 	root := fs.String("root", DefaultRoot, "the slots' `dir`")
 	trust := fs.String("trust", DefaultTrustFile, "the root public key `file`")
@@ -283,6 +283,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	probation := fs.Duration("probation", 120*time.Second, "how long the new version has to report healthy")
 	poll := fs.Duration("poll", time.Second, "how often to ask the health URL")
 	wait := fs.Duration("wait", 30*time.Minute, "how long to wait for an idle kiosk")
+	refuseFailed := fs.Bool("refuse-failed", false, "refuse the version state.json records as the last that failed here (unattended updates)")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 1 || len(strings.Fields(*restart)) == 0 {
 		return c.usage(line)
 	}
@@ -293,6 +294,7 @@ func (c *cli) apply(ctx context.Context, args []string) int {
 	u.Restart = Command{Argv: strings.Fields(*restart)}
 	u.Health = HTTPHealth{URL: *healthURL}
 	u.Probation, u.HealthPoll, u.BusyWait = *probation, *poll, *wait
+	u.RefuseFailed = *refuseFailed
 	if *data != "" {
 		u.Busy = SocketBusy{Path: filepath.Join(*data, SocketFile)}
 	}

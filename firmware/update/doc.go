@@ -51,6 +51,12 @@
 //
 // The busy check is repeated just before step 3, since writing takes time.
 //
+// With RefuseFailed (kioskctl's -refuse-failed, which the unattended updater
+// of firmware/board uses for the releases kioskd downloads from the central)
+// a bundle whose version state.json records as the last failed one is
+// refused with ErrFailedBefore, after recover has run, so that a probation
+// cut off by a power cut counts too.
+//
 // # Power cuts and recover
 //
 // Updater.Recover runs at boot before kioskd (systemd ExecStartPre). With the

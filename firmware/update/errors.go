@@ -48,6 +48,9 @@ var (
 	// ErrProbation: the new version did not report healthy in time and was
 	// rolled back.
 	ErrProbation = errors.New("probation failed")
+	// ErrFailedBefore: with Updater.RefuseFailed, the bundle's version is
+	// the one state.json records as the last that failed on this board.
+	ErrFailedBefore = errors.New("failed on this board before")
 	// ErrNoBootableSlot: no slot's files match its manifest.
 	ErrNoBootableSlot = errors.New("no bootable slot")
 )

@@ -40,6 +40,12 @@ type Updater struct {
 
 	Log *slog.Logger // discards when nil
 
+	// RefuseFailed refuses a bundle whose version state.json records as the
+	// last failed one (rolled back, or cut off on probation and rolled back
+	// by recover): an unattended updater must not try a release that broke
+	// the board again and again. A person applying by hand may retry.
+	RefuseFailed bool
+
 	// OnStep is called after each step that changes the root (its
 	// number from 1 and its name): tests kill the updater there.
 	OnStep func(n int, step string)
@@ -213,6 +219,10 @@ func (u *Updater) Apply(ctx context.Context, bundle string) (Result, error) {
 		u.log().Warn("update: no bootable slot; installing as on a new board", "err", err)
 	default:
 		return res, fmt.Errorf("update: apply: %w", err)
+	}
+	if u.RefuseFailed && st.FailedVersion != "" && st.FailedVersion == b.Manifest.Version {
+		return res, fmt.Errorf("update: apply %s: %s failed on this board at %s (%s): %w", bundle, st.FailedVersion,
+			st.FailedAt.Format(time.RFC3339), st.Failure, ErrFailedBefore)
 	}
 	activeVersion := ""
 	if active != "" {

@@ -32,6 +32,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST "+relay.PathBatch, s.deviceHandler(false, s.handleBatch))
 	mux.HandleFunc("POST "+relay.PathUpdates, s.deviceHandler(false, s.handleUpdates))
 	mux.HandleFunc("POST "+relay.PathPersonal, s.deviceHandler(false, s.handlePersonal))
+	mux.HandleFunc("POST "+relay.PathRelease, s.handleRelease)
 	// Operator API.
 	mux.HandleFunc("POST /api/v1/tokens", s.operator(s.apiToken))
 	mux.HandleFunc("GET /api/v1/reports", s.operator(s.apiReports))
@@ -40,6 +41,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/devices/{id}/revoke", s.operator(s.apiRevoke))
 	mux.HandleFunc("GET /api/v1/conflicts", s.operator(s.apiConflicts))
 	mux.HandleFunc("GET /api/v1/stats", s.operator(s.apiStats))
+	mux.HandleFunc("POST /api/v1/releases", s.operator(s.apiPublish))
+	mux.HandleFunc("GET /api/v1/releases", s.operator(s.apiReleases))
+	mux.HandleFunc("DELETE /api/v1/releases/{arch}/{version}", s.operator(s.apiWithdraw))
 	// Public.
 	mux.HandleFunc("POST /api/v1/verify", s.apiVerify)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +223,52 @@ func (s *Server) apiStats(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// releaseReadTime bounds reading a published bundle (the server's
+// ReadTimeout and WriteTimeout are for small requests).
+const releaseReadTime = 30 * time.Minute
+
+// apiPublish takes the bundle as the request body (any content type).
+func (s *Server) apiPublish(w http.ResponseWriter, r *http.Request) {
+	if r.ContentLength > s.maxRelease {
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("a bundle may have at most %d MiB", s.maxRelease>>20))
+		return
+	}
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(releaseReadTime))
+	rc.SetWriteDeadline(time.Now().Add(releaseReadTime + time.Minute)) // the reply comes after the whole body
+	rel, created, err := s.Publish(r.Body)
+	msg := func() string { return strings.TrimPrefix(err.Error(), "central: publish: ") }
+	switch {
+	case err == nil && created:
+		writeJSON(w, http.StatusCreated, rel)
+	case err == nil:
+		writeJSON(w, http.StatusOK, rel)
+	case errors.Is(err, ErrReleaseTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, "too_large", msg())
+	case errors.Is(err, ErrReleaseConflict):
+		writeError(w, http.StatusConflict, "conflict", msg()+"; publish a new version instead")
+	case errors.Is(err, ErrInvalid):
+		writeError(w, http.StatusUnprocessableEntity, "bad_bundle", "bundle refused: "+strings.TrimPrefix(msg(), ErrInvalid.Error()+": "))
+	case errors.Is(err, kiosk.ErrUnavailable):
+		s.writeErr(w, err)
+	default: // reading the body failed: the client went away or sent too slowly
+		writeError(w, http.StatusBadRequest, "bad_request", msg())
+	}
+}
+
+func (s *Server) apiReleases(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"releases": s.Releases()})
+}
+
+func (s *Server) apiWithdraw(w http.ResponseWriter, r *http.Request) {
+	rel, err := s.Withdraw(r.PathValue("arch"), r.PathValue("version"))
+	if err != nil {
+		s.writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rel)
 }
 
 func (s *Server) apiVerify(w http.ResponseWriter, r *http.Request) {

@@ -61,6 +61,13 @@ type Options struct {
 	OperatorToken string
 	// TokenTTL is how long an enrolment token stays valid (default 24 h).
 	TokenTTL time.Duration
+	// UpdateTrust are the update root keys (firmware/update LoadTrust):
+	// when set, a published bundle must verify against them. When empty,
+	// the central checks only that a bundle is well formed and its files
+	// match its manifest; the boards verify the signature in any case.
+	UpdateTrust []ed25519.PublicKey
+	// MaxRelease bounds a published bundle (default relay.MaxRelease).
+	MaxRelease int64
 }
 
 // Server is the reference central: a bbolt database, the central's keys and
@@ -86,6 +93,11 @@ type Server struct {
 
 	contactMu sync.Mutex
 	contacts  map[string]*contact
+
+	relMu       sync.RWMutex
+	releases    map[string]*Release // by releaseKey(arch, version)
+	updateTrust []ed25519.PublicKey
+	maxRelease  int64
 
 	handler   http.Handler
 	closeOnce sync.Once
@@ -116,6 +128,9 @@ func Open(dir string, opt Options) (*Server, error) {
 	if opt.TokenTTL <= 0 {
 		opt.TokenTTL = 24 * time.Hour
 	}
+	if opt.MaxRelease <= 0 {
+		opt.MaxRelease = relay.MaxRelease
+	}
 	if err := os.MkdirAll(filepath.Join(dir, KeysDir), 0o700); err != nil {
 		return nil, fmt.Errorf("central: open %s: %w", dir, err)
 	}
@@ -134,12 +149,19 @@ func Open(dir string, opt Options) (*Server, error) {
 		loginLimit:  newLimiter(10, time.Minute, 1<<12),
 		sessions:    newSessions(),
 		contacts:    make(map[string]*contact),
+		releases:    make(map[string]*Release),
+		updateTrust: opt.UpdateTrust,
+		maxRelease:  opt.MaxRelease,
 	}
 	if opt.OperatorToken != "" {
 		s.opDigest = sha256.Sum256([]byte(opt.OperatorToken))
 		s.opSet = true
 	}
 	if err := s.loadKeys(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.loadReleases(); err != nil {
 		db.Close()
 		return nil, err
 	}

@@ -11,7 +11,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+
+	"cpckiosk/firmware/update"
 )
 
 // Defaults of the centrald command.
@@ -29,6 +32,9 @@ type Config struct {
 	Data          string
 	Listen        string
 	OperatorToken string
+	// UpdateTrust is the update root public key file: published bundles
+	// must verify against it. "" checks only their form.
+	UpdateTrust string
 	// ClockOffset shifts the central's clock; for drills and tests only.
 	ClockOffset time.Duration
 	Log         *slog.Logger
@@ -49,11 +55,18 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.Stderr = io.Discard
 	}
 	now := time.Now
+	var err error
 	if off := cfg.ClockOffset; off != 0 {
 		now = func() time.Time { return time.Now().Add(off) }
 		cfg.Log.Warn("centrald: clock offset in effect (drill)", "offset", off.String())
 	}
-	srv, err := Open(cfg.Data, Options{Now: now, Log: cfg.Log, OperatorToken: cfg.OperatorToken})
+	opt := Options{Now: now, Log: cfg.Log, OperatorToken: cfg.OperatorToken}
+	if cfg.UpdateTrust != "" {
+		if opt.UpdateTrust, err = update.LoadTrust(cfg.UpdateTrust); err != nil {
+			return fmt.Errorf("centrald: -update-trust: %w", err)
+		}
+	}
+	srv, err := Open(cfg.Data, opt)
 	if err != nil {
 		return err
 	}
@@ -106,17 +119,22 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "token" {
 		return tokenMain(args[1:], stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "release" {
+		return releaseMain(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("centrald", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: centrald [-data DIR] [-listen ADDR] [-operator-token TOKEN] [-log text|json] [-clock-offset D]\n"+
-			"       centrald token -data DIR -cpc CODE -kiosk K\n\n")
+		fmt.Fprintf(stderr, "usage: centrald [-data DIR] [-listen ADDR] [-operator-token TOKEN] [-update-trust FILE] [-log text|json] [-clock-offset D]\n"+
+			"       centrald token -data DIR -cpc CODE -kiosk K\n"+
+			"       centrald release -data DIR [-update-trust FILE] BUNDLE\n\n")
 		fs.PrintDefaults()
 	}
 	cfg := Config{Stderr: stderr}
 	fs.StringVar(&cfg.Data, "data", DefaultData, "data directory")
 	fs.StringVar(&cfg.Listen, "listen", DefaultListen, "address to serve on")
 	fs.StringVar(&cfg.OperatorToken, "operator-token", "", "bearer token of the operator API and page (default $"+TokenEnv+")")
+	fs.StringVar(&cfg.UpdateTrust, "update-trust", "", "update root public key `file`: published bundles must verify against it (default: only their form is checked; boards verify)")
 	fs.DurationVar(&cfg.ClockOffset, "clock-offset", 0, "for drills and tests only: run the central's clock this far off (e.g. -10m, 2h)")
 	logFormat := fs.String("log", "text", "log format: text or json (to stderr)")
 	if err := fs.Parse(args); err != nil {
@@ -184,5 +202,60 @@ func tokenMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, tok)
 	fmt.Fprintf(stderr, "one-time enrolment token for %s%d, valid for %s\n", *cpc, *k, srv.tokenTTL)
+	return 0
+}
+
+// releaseMain publishes a bundle while the server is stopped (running, it
+// takes POST /api/v1/releases).
+func releaseMain(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("centrald release", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", DefaultData, "data directory of the central")
+	trust := fs.String("update-trust", "", "update root public key `file` the bundle must verify against")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "usage: centrald release -data DIR [-update-trust FILE] BUNDLE")
+		return 2
+	}
+	var opt Options
+	if *trust != "" {
+		var err error
+		if opt.UpdateTrust, err = update.LoadTrust(*trust); err != nil {
+			fmt.Fprintf(stderr, "centrald release: %v\n", err)
+			return 1
+		}
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		fmt.Fprintf(stderr, "centrald release: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	srv, err := Open(*data, opt)
+	if errors.Is(err, ErrLocked) {
+		fmt.Fprintf(stderr, "centrald is already running on %s: publish with POST /api/v1/releases (operator API)\n", *data)
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "centrald release: %v\n", err)
+		return 1
+	}
+	defer srv.Close()
+	rel, created, err := srv.Publish(f)
+	if err != nil {
+		fmt.Fprintf(stderr, "centrald release: %s\n", strings.TrimPrefix(err.Error(), "central: publish: "))
+		return 1
+	}
+	what := "published"
+	if !created {
+		what = "already published"
+	}
+	sig := "not checked here (no -update-trust; the boards check it)"
+	if rel.Verified {
+		sig = "verified, release key " + rel.SignedBy
+	}
+	fmt.Fprintf(stdout, "%s: %s for %s, %d bytes, sha256 %s, signature %s\n", what, rel.Version, rel.Arch, rel.Size, rel.SHA256, sig)
 	return 0
 }

@@ -55,10 +55,7 @@ type call struct {
 func (s *Server) deviceHandler(enroll bool, h func(c *call) (any, *devError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		nonce := r.Header.Get(relay.HeaderNonce)
-		if n, err := base64.RawURLEncoding.DecodeString(nonce); err != nil || len(n) != 16 {
-			nonce = ""
-		}
+		nonce := replyNonce(r)
 		c, derr := s.checkSigned(w, r, enroll)
 		var reply any
 		if derr == nil {
@@ -66,23 +63,47 @@ func (s *Server) deviceHandler(enroll bool, h func(c *call) (any, *devError)) ht
 		}
 		status := http.StatusOK
 		if derr != nil {
+			s.writeDevError(w, nonce, derr)
 			status = derr.status
-			e := relay.ErrorReply{Time: s.now()}
-			e.Error.Code, e.Error.Message = derr.code, derr.msg
-			reply = e
+		} else {
+			s.writeSigned(w, nonce, status, reply)
 		}
-		s.writeSigned(w, nonce, status, reply)
-		dev := r.Header.Get(relay.HeaderDevice)
-		if len(dev) > 64 {
-			dev = dev[:64]
-		}
-		lvl := slog.LevelInfo
-		if status >= 500 {
-			lvl = slog.LevelWarn
-		}
-		s.log.Log(r.Context(), lvl, "central: device request", "path", r.URL.Path, "device", dev,
-			"status", status, "code", codeOf(derr), "ms", time.Since(start).Milliseconds())
+		s.logDevice(r, status, derr, start, -1)
 	}
+}
+
+// replyNonce is the request's nonce when it is well formed (replies are
+// signed over it), else "".
+func replyNonce(r *http.Request) string {
+	nonce := r.Header.Get(relay.HeaderNonce)
+	if n, err := base64.RawURLEncoding.DecodeString(nonce); err != nil || len(n) != 16 {
+		return ""
+	}
+	return nonce
+}
+
+// writeDevError writes a signed ErrorReply.
+func (s *Server) writeDevError(w http.ResponseWriter, nonce string, derr *devError) {
+	e := relay.ErrorReply{Time: s.now()}
+	e.Error.Code, e.Error.Message = derr.code, derr.msg
+	s.writeSigned(w, nonce, derr.status, e)
+}
+
+// logDevice logs one device request; bytes < 0 leaves them out.
+func (s *Server) logDevice(r *http.Request, status int, derr *devError, start time.Time, bytes int64) {
+	dev := r.Header.Get(relay.HeaderDevice)
+	if len(dev) > 64 {
+		dev = dev[:64]
+	}
+	lvl := slog.LevelInfo
+	if status >= 500 {
+		lvl = slog.LevelWarn
+	}
+	args := []any{"path", r.URL.Path, "device", dev, "status", status, "code", codeOf(derr), "ms", time.Since(start).Milliseconds()}
+	if bytes >= 0 {
+		args = append(args, "bytes", bytes)
+	}
+	s.log.Log(r.Context(), lvl, "central: device request", args...)
 }
 
 func codeOf(e *devError) string {
@@ -601,6 +622,9 @@ func (s *Server) handleUpdates(c *call) (any, *devError) {
 	if err != nil {
 		s.log.Error("central: read updates", "device", c.dev.ID, "err", err)
 		return nil, devErr(http.StatusServiceUnavailable, relay.CodeUnavailable, "cannot read updates now")
+	}
+	if h := req.Health; h != nil {
+		reply.Release = s.offer(h.Arch, h.Version)
 	}
 	reply.Time = s.now()
 	return reply, nil

@@ -9,6 +9,7 @@
 //	DIR/keys/central.key  ed25519 signing key, PEM "PRIVATE KEY" PKCS #8, 0600
 //	DIR/keys/central.pub  its public key (extract.EncodePublicKey), the anchor for extracts
 //	DIR/keys/box.key      X25519 key the kiosks seal personal data to (relay.LoadOrCreateBoxKey)
+//	DIR/releases/         published update bundles, NAME.bundle and its record NAME.json
 //
 // Personal data stays sealed to the box key at rest: the central stores the
 // sealed bytes as received and opens them only to reseal them for a kiosk.
@@ -21,6 +22,15 @@
 // server start, nonce); every reply carries the central's time and is signed
 // over the request's nonce, the status and the body. A batch is committed in
 // one transaction before it is acknowledged, record by record.
+//
+// # Releases
+//
+// Operators publish signed update bundles (Publish; verified against
+// Options.UpdateTrust when set). An updates reply offers a kiosk the newest
+// release for its architecture that is newer than the version its health
+// reports; relay.PathRelease serves the bundle's bytes from an offset, so a
+// cut download resumes. Those bytes are the one device reply that is not
+// signed: the signed offer's size and SHA-256 vouch for them.
 //
 // # Operator API and pages
 //

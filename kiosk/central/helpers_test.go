@@ -50,6 +50,7 @@ type env struct {
 	dir   string
 	clock *clock
 	srv   *Server
+	opt   Options // Now and OperatorToken are set by open
 }
 
 func newEnv(t *testing.T) *env {
@@ -62,7 +63,9 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) open() {
 	e.t.Helper()
-	srv, err := Open(e.dir, Options{Now: e.clock.Now, OperatorToken: opToken})
+	opt := e.opt
+	opt.Now, opt.OperatorToken = e.clock.Now, opToken
+	srv, err := Open(e.dir, opt)
 	if err != nil {
 		e.t.Fatalf("Open: %v", err)
 	}

@@ -47,6 +47,8 @@ var pageFuncs = template.FuncMap{
 		return "—"
 	},
 	"mb":    func(b uint64) uint64 { return b >> 20 },
+	"mib":   func(b int64) int64 { return (b + 1<<19) >> 20 },
+	"short": func(h string) string { return h[:min(len(h), 16)] },
 	"hours": func(sec int64) int64 { return sec / 3600 },
 	"num": func(p *int) string {
 		if p == nil {
@@ -242,6 +244,7 @@ type operatorData struct {
 	Reports   []ReportInfo
 	Devices   []DeviceInfo
 	Conflicts []Conflict
+	Releases  []Release
 	Decisions []kiosk.Decision
 	Error     string
 }
@@ -275,6 +278,7 @@ func (s *Server) pageOperator(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		d.Stats, err = s.Stats()
 	}
+	d.Releases = s.Releases()
 	if err != nil {
 		d.Error = strings.TrimPrefix(err.Error(), "central: ")
 	}

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"cpckiosk/firmware/update"
 	"cpckiosk/kiosk"
 )
 
@@ -54,6 +55,14 @@ type Config struct {
 	// HWWatchdog is a hardware watchdog device (/dev/watchdog) to feed
 	// while healthy; "" for none.
 	HWWatchdog string `json:"hw_watchdog"`
+	// UpdateRoot holds the release slots and their state.json
+	// (firmware/update); kioskd only reads it, for its health and so as
+	// not to download a release that failed here.
+	UpdateRoot string `json:"update_root"`
+	// UpdateTrust is the update root public key file. Releases the central
+	// offers are downloaded into DATA/updates and handed to the root
+	// updater only when they verify against it; without it none are.
+	UpdateTrust string `json:"update_trust"`
 }
 
 // Defaults returns the configuration of DESIGN 3.2 with nothing set.
@@ -63,6 +72,7 @@ func Defaults() Config {
 		PrinterProfile: "generic-80", LogFormat: "json", ReceiptWait: 3 * time.Second,
 		Retention: 30 * 24 * time.Hour, RelayPoll: 30 * time.Second,
 		DiskReservePercent: 5, DiskReserveMB: 200,
+		UpdateRoot: update.DefaultRoot, UpdateTrust: update.DefaultTrustFile,
 		Ministry: "Вазорати корҳои дохилии Ҷумҳурии Тоҷикистон",
 	}
 }
@@ -82,6 +92,8 @@ func ParseArgs(args []string, stderr io.Writer) (Config, error) {
 	relayPoll := fs.Duration("relay-poll", -1, "how often an idle relay asks the central for status updates (default 30s)")
 	reservePct := fs.Float64("disk-reserve-percent", -1, "refuse new reports below this share of free disk (default 5; the smaller of this and -disk-reserve-mb applies; 0 turns the reserve off)")
 	reserveMB := fs.Int("disk-reserve-mb", -1, "refuse new reports below this many MB free (default 200)")
+	fs.StringVar(&c.UpdateRoot, "update-root", "", "the release slots' `dir`, read for state.json (default "+update.DefaultRoot+")")
+	fs.StringVar(&c.UpdateTrust, "update-trust", "", "update root public key `file`: releases the central offers are downloaded only when they verify against it (default "+update.DefaultTrustFile+")")
 	fs.StringVar(&c.HWWatchdog, "hw-watchdog", "", "hardware watchdog `device` to feed while healthy, e.g. /dev/watchdog (default none)")
 	fs.IntVar(&c.Baud, "baud", 0, "serial line speed (default 9600)")
 	fs.StringVar(&c.PrinterProfile, "printer-profile", "", "printer profile `name` (default generic-80)")
@@ -178,6 +190,8 @@ func merge(c *Config, o Config) {
 		c.Kiosk = o.Kiosk
 	}
 	set(&c.HWWatchdog, o.HWWatchdog)
+	set(&c.UpdateRoot, o.UpdateRoot)
+	set(&c.UpdateTrust, o.UpdateTrust)
 }
 
 // Validate checks the configuration and says what to fix.
@@ -219,8 +233,8 @@ func (c Config) Validate() error {
 	if c.ReceiptWait < 0 || c.ReceiptWait > time.Minute {
 		errs = append(errs, fmt.Errorf("-receipt-wait %v: want 0 to 1m", c.ReceiptWait))
 	}
-	if c.Data == "" || c.Listen == "" || c.Printer == "" {
-		errs = append(errs, errors.New("-data, -listen and -printer must not be empty"))
+	if c.Data == "" || c.Listen == "" || c.Printer == "" || c.UpdateRoot == "" || c.UpdateTrust == "" {
+		errs = append(errs, errors.New("-data, -listen, -printer, -update-root and -update-trust must not be empty"))
 	}
 	return errors.Join(errs...)
 }

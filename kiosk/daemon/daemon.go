@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"cpckiosk/firmware/health"
+	"cpckiosk/firmware/update"
 	"cpckiosk/firmware/watchdog"
 	"cpckiosk/kiosk"
 	"cpckiosk/kiosk/admin"
@@ -121,11 +123,19 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		return fmt.Errorf("start: %w", err)
 	}
 	svc.UsePersonalSource(worker)
+	fetcher, fetchOff := newFetcher(cfg, clock, reserve, log)
+	updateHealth := func() *relay.UpdateHealth {
+		status := fetchOff
+		if fetcher != nil {
+			status = fetcher.Status()
+		}
+		return relay.ReadUpdateHealth(cfg.UpdateRoot, status)
+	}
 	worker.Health = func() *relay.DeviceHealth {
 		snap := health.Read(cfg.Data)
-		h := &relay.DeviceHealth{Version: Version, Printer: kiosk.PrinterOffline, DiskFree: snap.DiskFree,
+		h := &relay.DeviceHealth{Version: Version, Arch: update.DeviceArch(), Printer: kiosk.PrinterOffline, DiskFree: snap.DiskFree,
 			DiskTotal: snap.DiskTotal, MemAvailable: snap.MemAvailable, CPUTempC: snap.CPUTempC,
-			UptimeSeconds: snap.UptimeSeconds, At: snap.At}
+			UptimeSeconds: snap.UptimeSeconds, At: snap.At, Update: updateHealth()}
 		_, h.ClockSynced = clock.Now()
 		if prints != nil {
 			h.Printer = prints.PrinterState()
@@ -136,6 +146,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		return h
 	}
 	relayCtx, stopRelay := context.WithCancel(context.Background())
+	if fetcher != nil {
+		worker.OnRelease = fetcher.Offer
+		fetchDone := make(chan struct{})
+		go func() { fetcher.Run(relayCtx); close(fetchDone) }()
+		defer func() { stopRelay(); <-fetchDone }()
+	}
 	relayDone := make(chan struct{})
 	go func() { worker.Run(relayCtx); close(relayDone) }()
 	defer func() { stopRelay(); <-relayDone }()
@@ -172,6 +188,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			h.System = health.Read(cfg.Data)
 			if reserve.Check(cfg.Data) != nil {
 				h.Status = "degraded"
+			}
+			if u := updateHealth(); u != nil {
+				h.Update = u
 			}
 			return h
 		},
@@ -253,6 +272,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			return nil
 		}
 	}
+}
+
+// newFetcher makes the downloader of the releases the central offers, or
+// says why there is none: without the update trust file nothing could be
+// verified or installed.
+func newFetcher(cfg Config, clock *kiosk.TrustedClock, reserve health.Reserve, log *slog.Logger) (*relay.Fetcher, string) {
+	trust, err := update.LoadTrust(cfg.UpdateTrust)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			log.Info("updates from the central are off: no update trust file", "file", cfg.UpdateTrust)
+		} else {
+			log.Warn("updates from the central are off: the update trust file does not load", "file", cfg.UpdateTrust, "err", err)
+		}
+		return nil, "off: no update trust key (" + cfg.UpdateTrust + ")"
+	}
+	return &relay.Fetcher{Dir: filepath.Join(cfg.Data, relay.UpdatesDir), DataDir: cfg.Data, Root: cfg.UpdateRoot,
+		Arch: update.DeviceArch(), Version: Version, Trust: trust, Reserve: reserve, Log: log,
+		Now: func() time.Time { t, _ := clock.Now(); return t }}, ""
 }
 
 // citizenSession is how long after a person's last request the kiosk counts

@@ -104,9 +104,19 @@ func (c *Client) Call(ctx context.Context, path string, in, out any) error {
 }
 
 func (c *Client) do(ctx context.Context, path string, body []byte, zipped bool, out any) error {
+	resp, nonce, err := c.post(ctx, c.HTTP, path, body, zipped)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return c.reply(path, nonce, resp, out)
+}
+
+// post signs and sends one request.
+func (c *Client) post(ctx context.Context, hc *http.Client, path string, body []byte, zipped bool) (*http.Response, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(c.URL, "/")+path, bytes.NewReader(body))
 	if err != nil {
-		return fmt.Errorf("relay %s: %w", path, err)
+		return nil, "", fmt.Errorf("relay %s: %w", path, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if zipped {
@@ -117,18 +127,22 @@ func (c *Client) do(ctx context.Context, path string, body []byte, zipped bool, 
 	}
 	nonce, err := SignRequest(req, body, c.DeviceID, c.Key, c.CentralTime())
 	if err != nil {
-		return fmt.Errorf("relay %s: %w", path, err)
+		return nil, "", fmt.Errorf("relay %s: %w", path, err)
 	}
-	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	c.sent.Add(int64(len(body)))
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("relay %s: %w", path, err)
+		return nil, "", fmt.Errorf("relay %s: %w", path, err)
 	}
-	defer resp.Body.Close()
+	return resp, nonce, nil
+}
+
+// reply reads a JSON reply, checks the central's signature over it and
+// decodes it into out; a refusal is a *CentralError.
+func (c *Client) reply(path, nonce string, resp *http.Response, out any) error {
 	reply, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
 	c.recv.Add(int64(len(reply)))
 	if err != nil {
@@ -174,8 +188,74 @@ func (c *Client) do(ctx context.Context, path string, body []byte, zipped bool, 
 		json.Unmarshal(reply, &er)
 		return &CentralError{Status: resp.StatusCode, Code: er.Error.Code, Message: er.Error.Message}
 	}
+	if out == nil {
+		return fmt.Errorf("relay %s: a JSON reply where bytes were expected: %w", path, ErrReply)
+	}
 	if err := json.Unmarshal(reply, out); err != nil {
 		return fmt.Errorf("relay %s: decode reply: %v: %w", path, err, ErrReply)
 	}
 	return nil
+}
+
+// ReleaseChunk describes the bytes a release download returned.
+type ReleaseChunk struct {
+	Offset int64  // where they start in the bundle
+	Size   int64  // the whole bundle's size
+	SHA256 string // the whole bundle's SHA-256, as the central says
+}
+
+// FetchRelease asks for the bytes of an offered release from req.Offset
+// (req.Length of them, or to the end) and copies them to w as they arrive.
+// It returns how many bytes it wrote, also when the connection broke in
+// the middle, so the caller can resume after them. The bytes are not
+// signed: the caller checks the whole bundle against the signed offer.
+// The HTTP client's Timeout does not apply (a chunk over a slow link takes
+// long); ctx bounds the call. A refusal is a *CentralError.
+func (c *Client) FetchRelease(ctx context.Context, req ReleaseRequest, w io.Writer) (int64, ReleaseChunk, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return 0, ReleaseChunk{}, fmt.Errorf("relay %s: %w", PathRelease, err)
+	}
+	hc := &http.Client{}
+	if c.HTTP != nil {
+		hc.Transport = c.HTTP.Transport
+	}
+	for attempt := 0; ; attempt++ {
+		n, info, err := c.fetch(ctx, hc, body, req, w)
+		var ce *CentralError
+		if attempt == 0 && errors.As(err, &ce) && ce.Code == CodeStale {
+			continue
+		}
+		return n, info, err
+	}
+}
+
+func (c *Client) fetch(ctx context.Context, hc *http.Client, body []byte, req ReleaseRequest, w io.Writer) (int64, ReleaseChunk, error) {
+	resp, nonce, err := c.post(ctx, hc, PathRelease, body, false)
+	if err != nil {
+		return 0, ReleaseChunk{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/octet-stream" {
+		return 0, ReleaseChunk{}, c.reply(PathRelease, nonce, resp, nil)
+	}
+	var info ReleaseChunk
+	info.SHA256 = resp.Header.Get(HeaderReleaseSHA256)
+	info.Size, err = strconv.ParseInt(resp.Header.Get(HeaderReleaseSize), 10, 64)
+	if err == nil {
+		info.Offset, err = strconv.ParseInt(resp.Header.Get(HeaderReleaseOffset), 10, 64)
+	}
+	if err != nil || info.Offset != req.Offset || resp.ContentLength < 0 || info.Offset+resp.ContentLength > info.Size ||
+		(req.Length > 0 && resp.ContentLength > req.Length) {
+		return 0, info, fmt.Errorf("relay %s: reply headers do not describe bytes from %d: %w", PathRelease, req.Offset, ErrReply)
+	}
+	n, err := io.Copy(w, resp.Body)
+	c.recv.Add(n)
+	if err == nil && n != resp.ContentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return n, info, fmt.Errorf("relay %s: %d of %d bytes: %w", PathRelease, n, resp.ContentLength, err)
+	}
+	return n, info, nil
 }

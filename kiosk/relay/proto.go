@@ -31,6 +31,8 @@ const (
 	PathBatch    = "/relay/v1/batch"
 	PathUpdates  = "/relay/v1/updates"
 	PathPersonal = "/relay/v1/personal"
+	// PathRelease answers with raw bundle bytes (ReleaseRequest), not JSON.
+	PathRelease = "/relay/v1/release"
 )
 
 // Headers of a signed request and of the central's signed reply.
@@ -54,6 +56,8 @@ const (
 	MaxBody = 4 << 20
 	// MaxUpdates bounds one updates reply.
 	MaxUpdates = 500
+	// MaxRelease bounds an update bundle the central holds and offers.
+	MaxRelease = 200 << 20
 )
 
 // Record types that travel in a batch.
@@ -174,8 +178,11 @@ type UpdatesRequest struct {
 }
 
 // DeviceHealth is the board's state as the central's operators see it.
+// With Arch and a dotted Version it also says which release the central may
+// offer (UpdatesReply.Release).
 type DeviceHealth struct {
 	Version       string    `json:"version"`
+	Arch          string    `json:"arch,omitempty"` // update.DeviceArch: arm64, armv7, amd64
 	Printer       string    `json:"printer"`
 	Pending       int       `json:"pending"`
 	DiskFree      uint64    `json:"disk_free_bytes"`
@@ -185,6 +192,24 @@ type DeviceHealth struct {
 	UptimeSeconds int64     `json:"uptime_seconds"`
 	ClockSynced   bool      `json:"clock_synced"`
 	At            time.Time `json:"at"`
+	// Update is the board's last update and the download of an offered
+	// release.
+	Update *UpdateHealth `json:"update,omitempty"`
+}
+
+// UpdateHealth is what the central sees of a board's updates: the updater's
+// state file (firmware/update state.json) and the kiosk's download.
+type UpdateHealth struct {
+	Phase         string `json:"phase,omitempty"`          // state.json phase: "" (never updated), probation, confirmed, rolled_back, failed, repaired
+	Version       string `json:"version,omitempty"`        // the active slot's version
+	FailedVersion string `json:"failed_version,omitempty"` // the last version that failed here
+	Reason        string `json:"reason,omitempty"`         // why it failed
+	// Fetch says what the kiosk does about the offered release:
+	// downloading, handed to the updater, refused and why.
+	Fetch string `json:"fetch,omitempty"`
+	// LastApply is the last line the unattended updater wrote
+	// (DATA/updates/result): the bundle, its exit code and last message.
+	LastApply string `json:"last_apply,omitempty"`
 }
 
 // Update is one status change made at the central.
@@ -200,12 +225,45 @@ type Update struct {
 }
 
 // UpdatesReply carries updates in cursor order; More says another pull
-// would return more.
+// would return more. Release, when set, offers the newest release the
+// central holds for the device's architecture that is newer than the
+// version in the request's health (and whose min_version it meets).
 type UpdatesReply struct {
-	Updates []Update  `json:"updates"`
-	More    bool      `json:"more"`
-	Time    time.Time `json:"time"`
+	Updates []Update      `json:"updates"`
+	More    bool          `json:"more"`
+	Release *ReleaseOffer `json:"release,omitempty"`
+	Time    time.Time     `json:"time"`
 }
+
+// ReleaseOffer names a signed update bundle the device may download with
+// ReleaseRequest. It arrives in a signed reply, so Size and SHA256
+// authenticate the bundle bytes, which are not signed themselves.
+type ReleaseOffer struct {
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
+	Size    int64  `json:"size"`
+	SHA256  string `json:"sha256"` // lower-case hex of the whole bundle file
+}
+
+// ReleaseRequest asks for the bytes [Offset, Offset+Length) of an offered
+// bundle (to the end when Length is 0). The reply is 200 with
+// Content-Type application/octet-stream, Content-Length, and the headers
+// HeaderReleaseSize, HeaderReleaseOffset and HeaderReleaseSHA256; a refusal
+// is a signed ErrorReply as everywhere (404 not_found when the central no
+// longer holds that release, 400 when the offset is past its end).
+type ReleaseRequest struct {
+	Version string `json:"version"`
+	Arch    string `json:"arch"`
+	Offset  int64  `json:"offset"`
+	Length  int64  `json:"length,omitempty"`
+}
+
+// Headers of a release download reply.
+const (
+	HeaderReleaseSize   = "X-Cpc-Release-Size"   // the whole bundle's size
+	HeaderReleaseOffset = "X-Cpc-Release-Offset" // where these bytes start
+	HeaderReleaseSHA256 = "X-Cpc-Release-Sha256" // the whole bundle's SHA-256
+)
 
 // PersonalRequest asks the central for the personal fields of a report the
 // kiosk has already purged (for an extract).

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"sync"
 	"time"
@@ -58,6 +57,10 @@ type Worker struct {
 	Log          *slog.Logger
 	// Health, if set, is sent to the central with every updates pull.
 	Health func() *DeviceHealth
+	// OnRelease, if set, receives the release the central offers in every
+	// updates reply (nil: none) and the client to download it with
+	// (Fetcher.Offer).
+	OnRelease func(c *Client, o *ReleaseOffer)
 
 	Retention  time.Duration // default DefaultRetention; negative: keep personal data
 	PollEvery  time.Duration // updates pull when idle
@@ -186,13 +189,7 @@ func (w *Worker) Run(ctx context.Context) {
 // backoff is capped exponential backoff with full jitter: a random delay in
 // [0, min(cap, base·2^(n-1))].
 func (w *Worker) backoff(n int) time.Duration {
-	d := w.MaxBackoff
-	if n < 30 {
-		if e := w.BaseDelay << (n - 1); e > 0 && e < d {
-			d = e
-		}
-	}
-	return time.Duration(rand.Int64N(int64(d) + 1))
+	return fullJitter(w.BaseDelay, w.MaxBackoff, n)
 }
 
 func (w *Worker) refreshCounts(ctx context.Context) {
@@ -420,6 +417,9 @@ func (w *Worker) pull(ctx context.Context) error {
 		}
 		if err := w.client.Call(ctx, PathUpdates, req, &rep); err != nil {
 			return err
+		}
+		if w.OnRelease != nil {
+			w.OnRelease(w.client, rep.Release)
 		}
 		if len(rep.Updates) == 0 {
 			return nil

@@ -1,8 +1,9 @@
 // Package updatetest holds fakes for firmware/update's small interfaces: a
 // clock that advances when slept on, and a kiosk that "runs" whatever the
 // root's current link pointed to at its last restart. They satisfy
-// update.Clock, update.Restarter and update.HealthChecker without importing
-// the package, so its own tests can use them.
+// update.Clock, update.Restarter and update.HealthChecker. Keys (keys.go)
+// makes signed bundles for the tests of other packages (the central, the
+// relay, the board).
 package updatetest
 
 import (
