@@ -198,3 +198,14 @@ func NewUUID() (string, error) {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
+
+// Audit writes one audit entry of a staff action that changes no record
+// (a login ended, a page of personal data shown) at the trusted time.
+func (s *Service) Audit(ctx context.Context, actor, action, record, detail string) error {
+	now, synced := s.clock.Now()
+	e := AuditEntry{At: now, Synced: synced, Actor: actor, Action: action, Record: record, Detail: detail}
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		return fmt.Errorf("audit %s: %w", action, err)
+	}
+	return nil
+}

@@ -71,7 +71,16 @@ type Deps struct {
 	// Activity, if set, learns when someone is using the kiosk (an update
 	// waits for them to finish).
 	Activity *Activity
+	// Accounts checks staff logins; nil: nobody can log in.
+	Accounts *kiosk.Accounts
+	// CPPT is the partnership team's issue log; nil: no CPPT pages.
+	CPPT *kiosk.CPPT
+	// Training reports whether the kiosk is in training mode (a banner on
+	// every screen); nil: never.
+	Training func() bool
 }
+
+func (d Deps) training() bool { return d.Training != nil && d.Training() }
 
 // Activity is when a person last did something at the kiosk: any request
 // but the idle home screen, health checks and static files.
@@ -95,6 +104,13 @@ func (a *Activity) track(c *gin.Context) {
 
 // NewRouter returns the kiosk's HTTP handler.
 func NewRouter(d Deps) http.Handler {
+	r, _ := newRouter(d, pageDefaults)
+	return r
+}
+
+// newRouter builds the handler with page options; it also returns the staff
+// console, whose guarded routes the tests enumerate.
+func newRouter(d Deps, o pageOptions) (*gin.Engine, *staff) {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
@@ -117,8 +133,11 @@ func NewRouter(d Deps) http.Handler {
 	v1.POST("/reports/:number/lookup", a.lookup)
 	v1.POST("/reports/:number/extract", a.extract)
 	v1.POST("/reports/:number/extract/print", a.printExtract)
-	registerPages(r, d) // the citizen's touch pages (pages.go)
-	return r
+	p := newPages(d, o)
+	p.register(r) // the citizen's touch pages (pages.go)
+	s := newStaff(r, d, o, p.tmpl)
+	s.register() // the staff console (staff.go)
+	return r, s
 }
 
 type api struct{ d Deps }

@@ -4,6 +4,8 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -12,8 +14,11 @@ import (
 	"cpckiosk/kiosk"
 )
 
-// The message catalogs: one flat JSON object per language, key → text, with
-// {0}, {1}… for arguments. Every language has every key (TestCatalogsComplete).
+// The message catalogs: flat JSON objects, key → text, with {0}, {1}… for
+// arguments. locales/<lang>.json holds the citizen's pages; each area of the
+// staff console keeps its own locales/<area>.<lang>.json. The files of a
+// language are merged; a key defined twice is a bug and stops the program.
+// Every language has every key (TestCatalogsComplete).
 //
 //go:embed locales/*.json
 var localeFS embed.FS
@@ -22,19 +27,45 @@ var localeFS embed.FS
 var catalogs = mustLoadCatalogs()
 
 func mustLoadCatalogs() map[string]map[string]string {
+	c, err := loadCatalogs(localeFS)
+	if err != nil {
+		panic("ui: " + err.Error())
+	}
+	return c
+}
+
+func loadCatalogs(fsys fs.FS) (map[string]map[string]string, error) {
+	names, err := fs.Glob(fsys, "locales/*.json")
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]map[string]string{}
 	for _, lang := range kiosk.Languages {
-		b, err := localeFS.ReadFile("locales/" + lang + ".json")
+		out[lang] = map[string]string{}
+	}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".json")
+		lang := base[strings.LastIndexByte(base, '.')+1:]
+		cat, ok := out[lang]
+		if !ok {
+			return nil, fmt.Errorf("catalog %s: %q is not a language of the kiosk", n, lang)
+		}
+		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
-			panic("ui: catalog " + lang + ": " + err.Error())
+			return nil, fmt.Errorf("catalog %s: %w", n, err)
 		}
 		m := map[string]string{}
 		if err := json.Unmarshal(b, &m); err != nil {
-			panic("ui: catalog " + lang + ": " + err.Error())
+			return nil, fmt.Errorf("catalog %s: %w", n, err)
 		}
-		out[lang] = m
+		for k, v := range m {
+			if _, dup := cat[k]; dup {
+				return nil, fmt.Errorf("catalog %s: key %q is defined in another file of %s too", n, k, lang)
+			}
+			cat[k] = v
+		}
 	}
-	return out
+	return out, nil
 }
 
 // defaultLang is the language of a new session (DESIGN 3.6).

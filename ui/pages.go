@@ -42,9 +42,6 @@ type pages struct {
 	tmpl  map[string]*template.Template
 }
 
-// registerPages adds the citizen's touch pages (DESIGN 3.6) to r.
-func registerPages(r *gin.Engine, d Deps) { newPages(d, pageDefaults).register(r) }
-
 func newPages(d Deps, o pageOptions) *pages {
 	if o.Now == nil {
 		o.Now = time.Now
@@ -146,6 +143,12 @@ type view struct {
 	Places    []string // the district's settlements, for the "where" step
 	errs      map[string]fieldMsg
 	Data      any
+	// The staff console: the logged-in user (nil on citizen pages and the
+	// login page), where the idle countdown posts, the training banner.
+	Staff      *staffView
+	IdleAction string
+	Console    bool
+	Training   bool
 }
 
 // T translates a catalog key into the page's language.
@@ -180,7 +183,8 @@ func (p *pages) render(c *gin.Context, name string, data any, exit bool) {
 	ss := sess(c)
 	v := &view{Name: name, Lang: ss.lang, CSRF: ss.csrf, Path: c.Request.URL.Path,
 		Idle: p.o.IdleSeconds, Countdown: p.o.CountdownSeconds, Exit: exit, errs: ss.errs, Data: data,
-		Centre: p.d.Site.CentreName, Hotline: p.d.Site.Hotline, Places: p.d.Site.Places}
+		Centre: p.d.Site.CentreName, Hotline: p.d.Site.Hotline, Places: p.d.Site.Places,
+		IdleAction: "/exit", Training: p.d.training()}
 	if v.Centre == "" {
 		v.Centre = tr(ss.lang, "site.centre")
 	}

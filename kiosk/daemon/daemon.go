@@ -159,8 +159,10 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
 
 	activity := &ui.Activity{}
+	accounts := kiosk.NewAccounts(st, clock, log)
 	handler := ui.NewRouter(ui.Deps{
 		Activity:       activity,
+		Accounts:       accounts,
 		Site:           ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
 		Service:        svc,
 		Log:            log,
@@ -208,7 +210,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			}
 			return false, ""
 		}
-		if err := admin.Serve(sockCtx, cfg.Data, admin.Control{Store: st, Busy: busy, Accounts: kiosk.NewAccounts(st, clock, log)}); err != nil {
+		if err := admin.Serve(sockCtx, cfg.Data, admin.Control{Store: st, Busy: busy, Accounts: accounts}); err != nil {
 			log.Warn("control socket for kioskctl unavailable", "err", err)
 		}
 	}()
