@@ -204,8 +204,16 @@ func fontRunes() []rune {
 	for r := rune(0x20); r < 0x17f; r++ {
 		set[r] = true
 	}
-	for r := rune(0x400); r <= 0x52f; r++ {
-		set[r] = true
+	// Cyrillic with its supplement; then what people type or data carries
+	// beyond the pages' own texts: modifier letters (Uzbek ʻ), general
+	// punctuation (– — … « » ‘ ’), currency, letterlike symbols (№), arrows
+	// and mathematical operators (− ×). The cmap is kept whole, so a rune
+	// left out would show as nothing rather than in a fallback font.
+	for _, rg := range [][2]rune{{0x2b0, 0x2ff}, {0x400, 0x52f}, {0x2000, 0x206f}, {0x20a0, 0x20cf},
+		{0x2100, 0x215f}, {0x2190, 0x21ff}, {0x2200, 0x22ff}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			set[r] = true
+		}
 	}
 	add := func(s string) {
 		for _, r := range s {
