@@ -259,3 +259,18 @@ func (a *Accounts) Login(ctx context.Context, username, secret string) (*User, e
 	}
 	return nil, ErrLoginFailed
 }
+
+// Active reports whether username may still act with role: the account
+// exists, is enabled and has that role. A session checks it on every
+// request, so disabling an account (here or with kioskctl) ends its sessions
+// at once.
+func (a *Accounts) Active(ctx context.Context, username string, role Role) (bool, error) {
+	u, err := a.store.User(ctx, username)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check account %s: %w", username, err)
+	}
+	return !u.Disabled && u.Role == role, nil
+}

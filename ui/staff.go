@@ -253,6 +253,24 @@ func (s *staff) guard(roles []kiosk.Role, api bool) gin.HandlerFunc {
 		}
 		ss.mu.Lock()
 		defer ss.mu.Unlock()
+		if s.d.Accounts != nil {
+			ok, err := s.d.Accounts.Active(c.Request.Context(), ss.User.Username, ss.User.Role)
+			if err != nil {
+				s.d.Log.Error("staff session: check account", "err", err)
+				apiError(c, http.StatusServiceUnavailable, "unavailable", "the kiosk cannot check your account right now", "")
+				return
+			}
+			if !ok { // disabled or changed since login
+				s.store.drop(ss.id)
+				if api {
+					apiError(c, http.StatusUnauthorized, "unauthorized", "the account was disabled or changed: log in again", "")
+				} else {
+					s.renderLogin(c, http.StatusUnauthorized, "staff.login.expired")
+					c.Abort()
+				}
+				return
+			}
+		}
 		if l := c.Query("lang"); validLang(l) {
 			ss.Lang = l
 		}

@@ -413,6 +413,13 @@ func TestStaffSessionAPI(t *testing.T) {
 	if w := b.JSON(http.MethodGet, "/api/v1/session", ""); w.Code != http.StatusOK {
 		t.Errorf("newer session: %d", w.Code)
 	}
+	// Disabling the account ends its session at the next request.
+	if err := f.Accounts.Disable(context.Background(), "test", "admin1"); err != nil {
+		t.Fatal(err)
+	}
+	if w := b.JSON(http.MethodGet, "/api/v1/session", ""); w.Code != http.StatusUnauthorized {
+		t.Errorf("session of a disabled account: %d, want 401", w.Code)
+	}
 }
 
 // The staff layout: the user, their sections, the logout countdown.
