@@ -54,8 +54,8 @@ type ReportStatsStore interface {
 	ReportWeeks(ctx context.Context, from, to time.Time) (*CategoryWeeks, error)
 }
 
-// Outbox record types of the CPPT outbox. The relay does not deliver them
-// yet: they wait in the store's own CPPT outbox, apart from the reports'.
+// Outbox record types of the CPPT outbox, apart from the reports'. They are
+// also the relay's wire types (docs/relay.md "CPPT records").
 const (
 	OutboxCPPTIssue   = "cppt_issue"
 	OutboxCPPTMeeting = "cppt_meeting"
@@ -410,6 +410,15 @@ func (c *CPPT) Stats(ctx context.Context, from, to time.Time) (*IssueStats, erro
 	return s, nil
 }
 
+// Meeting returns a meeting with its attendees and decisions.
+func (c *CPPT) Meeting(ctx context.Context, id string) (*Meeting, error) {
+	m, err := c.store.Meeting(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("read meeting %s: %w", id, err)
+	}
+	return m, nil
+}
+
 // Meetings returns the meetings dated in [from, to), earliest first.
 func (c *CPPT) Meetings(ctx context.Context, from, to time.Time) ([]Meeting, error) {
 	ms, err := c.store.Meetings(ctx, from, to)
@@ -462,4 +471,30 @@ func (c *CPPT) PublicBoard(ctx context.Context, now time.Time) (*PublicBoard, er
 		b.NextMeeting = &PublicMeeting{Date: m.Date, Place: m.Place}
 	}
 	return b, nil
+}
+
+// ReportWeeks counts the citizens' reports per category per ISO week from
+// the week of from to the week of to, for the team's charts. A store that
+// keeps no such counts (it does not implement ReportStatsStore) gives the
+// weeks with no reports.
+func (c *CPPT) ReportWeeks(ctx context.Context, from, to time.Time) (*CategoryWeeks, error) {
+	rs, ok := c.store.(ReportStatsStore)
+	if !ok {
+		w, err := NewCategoryWeeks(from, to)
+		if err != nil {
+			return nil, fmt.Errorf("report statistics: %w", err)
+		}
+		return w, nil
+	}
+	w, err := rs.ReportWeeks(ctx, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("report statistics: %w", err)
+	}
+	return w, nil
+}
+
+// Now is the service's trusted time, for pages that show what is overdue.
+func (c *CPPT) Now() time.Time {
+	now, _ := c.clock.Now()
+	return now
 }

@@ -432,3 +432,53 @@ func TestCPPTStoreFailure(t *testing.T) {
 		t.Error("a failed write left traces")
 	}
 }
+
+// cpptOnly hides every method of the fake but those of kiosk.CPPTStore.
+type cpptOnly struct{ kiosk.CPPTStore }
+
+// TestCPPTReportWeeksAndMeeting: the weekly report counts come from a
+// store that keeps them, and are empty weeks from one that does not; a
+// meeting reads back by id.
+func TestCPPTReportWeeksAndMeeting(t *testing.T) {
+	ctx := context.Background()
+	c, st, clock := newCPPT(t)
+	svc, err := kiosk.NewService(st, kiosk.NewTrustedClock(clock, time.Time{}, nil), kiosk.Config{CPC: "ISF", Kiosk: 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cat := range []kiosk.Category{"theft", "theft", "fraud"} {
+		if _, err := svc.Create(ctx, kiosk.NewReport{Category: cat, Lang: "tg", Anonymous: true,
+			Incident: kiosk.Incident{Description: "x", Place: "y"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := c.Now()
+	w, err := c.ReportWeeks(ctx, now.AddDate(0, 0, -14), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := len(w.Weeks) - 1
+	if len(w.Weeks) != 3 || w.Counts[slices.Index(w.Categories, "theft")][last] != 2 || w.Counts[slices.Index(w.Categories, "fraud")][last] != 1 {
+		t.Fatalf("weeks %v counts %v", w.Weeks, w.Counts)
+	}
+	bare, err := kiosk.NewCPPT(cpptOnly{st}, kiosk.NewTrustedClock(clock, time.Time{}, nil), kiosk.CPPTConfig{CPC: "ISF"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, err = bare.ReportWeeks(ctx, now.AddDate(0, 0, -14), now); err != nil || len(w.Weeks) != 3 || w.Counts[0][2] != 0 {
+		t.Fatalf("without counters: %v %v", w, err)
+	}
+	if _, err := c.ReportWeeks(ctx, now, now.AddDate(0, 0, -30)); err == nil {
+		t.Error("a range ending before it starts is accepted")
+	}
+	m, err := c.AddMeeting(ctx, member, kiosk.NewMeeting{Date: now.AddDate(0, 0, 3), Place: "Мактаб"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Meeting(ctx, m.ID); err != nil || got.Place != "Мактаб" {
+		t.Fatalf("meeting %+v %v", got, err)
+	}
+	if _, err := c.Meeting(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, kiosk.ErrNotFound) {
+		t.Errorf("unknown meeting: %v", err)
+	}
+}

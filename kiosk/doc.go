@@ -19,6 +19,20 @@
 // the Store in the same transaction that commits the report, so a number is
 // never issued twice.
 //
+// # Officer console
+//
+// Officer (officer.go) is what an officer of the CPC does with the reports:
+// a list newest first with filters (ReportFilter, answered by the store's
+// index without decoding a report), details without personal data, the
+// reporter and description only after a stated reason (audited as
+// report.view_personal with it), internal notes, "reviewed", requests to
+// the citizen for more information (shown at their status check), reports
+// filed for walk-in citizens, a receipt reissued with a new access code and
+// an extract printed for a participant after an identity document was
+// checked (its number sealed, never audited). Only the officer role may use
+// it, and every write is audited with the officer's username in the
+// transaction of the change.
+//
 // # Partnership team
 //
 // The Community Policing Partnership Team keeps an issue log (CPPTIssue)

@@ -9,11 +9,19 @@ import (
 const MaxSeq = 999999
 
 // Number is a registration number (DESIGN 3.1): <CPC><K>-<YY>-<NNNNNN>-<C>.
+//
+// A number of training mode carries a T before the sequence,
+// <CPC><K>-<YY>-T<NNNNNN>-<C> (e.g. ISF1-26-T000001-5), and its check digit
+// is computed with a leading 1 (see Check). So a training number with its
+// T dropped or misread is never a valid real number (the check digit always
+// differs), a real number with a T added is never a valid training number,
+// and a training number is one character longer than any real one.
 type Number struct {
-	CPC   string // three capital Latin letters
-	Kiosk int    // 1-9
-	Year  int    // two digits, 0-99
-	Seq   int    // 1-999999
+	CPC      string // three capital Latin letters
+	Kiosk    int    // 1-9
+	Year     int    // two digits, 0-99
+	Seq      int    // 1-999999
+	Training bool   // a record of training mode (the T series): never relayed
 }
 
 // dammTable is the quasigroup of order 10 of H. Michael Damm's check digit
@@ -49,12 +57,28 @@ func (n Number) digits() string {
 	return fmt.Sprintf("%d%02d%06d", n.Kiosk, n.Year, n.Seq)
 }
 
-// Check returns the number's check digit.
-func (n Number) Check() int { return Damm(n.digits()) }
+// trainingSalt leads the digits of a training number's check. Damm's
+// quasigroup is a Latin square, so the check of the same digits from a
+// different starting point always differs: the T series and the real one
+// never share a check digit for the same kiosk, year and sequence.
+const trainingSalt = "1"
 
-// String formats the number, e.g. ISF1-26-000123-4.
+// Check returns the number's check digit.
+func (n Number) Check() int {
+	if n.Training {
+		return Damm(trainingSalt + n.digits())
+	}
+	return Damm(n.digits())
+}
+
+// String formats the number, e.g. ISF1-26-000001-7, or ISF1-26-T000001-5
+// in training mode.
 func (n Number) String() string {
-	return fmt.Sprintf("%s%d-%02d-%06d-%d", n.CPC, n.Kiosk, n.Year, n.Seq, n.Check())
+	t := ""
+	if n.Training {
+		t = "T"
+	}
+	return fmt.Sprintf("%s%d-%02d-%s%06d-%d", n.CPC, n.Kiosk, n.Year, t, n.Seq, n.Check())
 }
 
 // IsZero reports whether the number was never assigned.
@@ -88,7 +112,9 @@ var cyrillicLookalikes = strings.NewReplacer(
 
 // ParseNumber reads a registration number typed by a person: any case, with
 // or without dashes and spaces. A malformed number or a wrong check digit
-// gives an error wrapping ErrInvalidNumber, before any lookup is made.
+// gives an error wrapping ErrInvalidNumber, before any lookup is made. A
+// training number (a T, Latin or Cyrillic, right before the sequence) parses
+// with Training set; a T anywhere else is refused.
 func ParseNumber(s string) (Number, error) {
 	if len(s) > 64 {
 		return Number{}, fmt.Errorf("parse number: too long: %w", ErrInvalidNumber)
@@ -105,6 +131,10 @@ func ParseNumber(s string) (Number, error) {
 		b.WriteRune(r)
 	}
 	c := b.String()
+	training := len(c) == 14 && c[6] == 'T'
+	if training {
+		c = c[:6] + c[7:]
+	}
 	if len(c) != 13 || !ValidCPC(c[:3]) {
 		return Number{}, fmt.Errorf("parse number: want AAA K YY NNNNNN C: %w", ErrInvalidNumber)
 	}
@@ -113,7 +143,7 @@ func ParseNumber(s string) (Number, error) {
 			return Number{}, fmt.Errorf("parse number: want digits after the centre code: %w", ErrInvalidNumber)
 		}
 	}
-	n := Number{CPC: c[:3], Kiosk: int(c[3] - '0'), Year: atoi(c[4:6]), Seq: atoi(c[6:12])}
+	n := Number{CPC: c[:3], Kiosk: int(c[3] - '0'), Year: atoi(c[4:6]), Seq: atoi(c[6:12]), Training: training}
 	if !n.Valid() {
 		return Number{}, fmt.Errorf("parse number: kiosk digit or sequence out of range: %w", ErrInvalidNumber)
 	}

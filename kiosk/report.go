@@ -118,6 +118,15 @@ type Report struct {
 	// Purged: the personal fields were deleted here after the central had
 	// kept them for the retention period; Reporter and Description are empty.
 	Purged bool
+
+	// The CPC's own work on the report (the officer console, officer.go).
+	// None of it is relayed to the central.
+	FiledBy        string          // the officer who filed it for a walk-in citizen; "" when filed at the kiosk
+	ReviewedAt     time.Time       // when an officer marked it reviewed; zero before
+	ReviewedBy     string          // that officer's username
+	Notes          []Note          // officers' internal notes, oldest first; Text is sealed at rest
+	InfoRequests   []InfoRequest   // requests to the citizen for more information, oldest first; Text sealed
+	IdentityChecks []IdentityCheck // documents checked before a reprint or an extract; Number is personal
 }
 
 // Transition moves the report to a new status, appending to its history. A

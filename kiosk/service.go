@@ -21,6 +21,10 @@ const (
 type Config struct {
 	CPC   string // three capital Latin letters
 	Kiosk int    // 1-9
+	// Training makes this the service of training mode: its reports are
+	// numbered in the T series (Number.Training). It must be given a store
+	// of its own that is never relayed (store.Options.Training).
+	Training bool
 }
 
 // Service is the citizen-facing domain logic: it validates, numbers and
@@ -78,6 +82,12 @@ type Created struct {
 // commits it durably. It returns *ValidationError for bad input and an error
 // wrapping ErrUnavailable when the store cannot commit.
 func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
+	return s.create(ctx, in, "")
+}
+
+// create is Create; filedBy is the officer filing the report for a walk-in
+// citizen (the audit's actor), "" for the citizen at the kiosk.
+func (s *Service) create(ctx context.Context, in NewReport, filedBy string) (*Created, error) {
 	now, synced := s.clock.Now()
 	if err := in.Validate(now); err != nil {
 		return nil, err
@@ -102,7 +112,7 @@ func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
 	}
 	r := &Report{
 		ID:          id,
-		Number:      Number{CPC: s.cfg.CPC, Kiosk: s.cfg.Kiosk, Year: now.In(Zone).Year() % 100},
+		Number:      Number{CPC: s.cfg.CPC, Kiosk: s.cfg.Kiosk, Year: now.In(Zone).Year() % 100, Training: s.cfg.Training},
 		Category:    in.Category,
 		Lang:        in.Lang,
 		Anonymous:   in.Anonymous,
@@ -113,9 +123,13 @@ func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
 		CreatedAt:   now,
 		ClockSynced: synced,
 		AccessHash:  hash,
+		FiledBy:     filedBy,
 	}
 	audit := AuditEntry{At: now, Synced: synced, Actor: "citizen", Action: "report.create", Record: id,
 		Detail: string(in.Category)}
+	if filedBy != "" {
+		audit.Actor, audit.Detail = filedBy, audit.Detail+"; on behalf of a walk-in citizen"
+	}
 	var job *PrintJob
 	if s.prints != nil {
 		job = &PrintJob{State: JobQueued, Queued: now, AccessCode: code}
@@ -129,7 +143,7 @@ func (s *Service) Create(ctx context.Context, in NewReport) (*Created, error) {
 		s.prints.Kick()
 	}
 	s.log.Info("report created", "id", id, "number", r.Number.String(), "category", string(r.Category),
-		"clock_synced", synced)
+		"clock_synced", synced, "on_behalf", filedBy != "")
 	return created, nil
 }
 

@@ -30,8 +30,9 @@ type Health struct {
 	Receipts    int         `json:"receipts_waiting"` // receipts queued for the printer
 	Relay       RelayHealth `json:"relay"`
 	ClockSynced bool        `json:"clock_synced"`
-	System      any         `json:"system,omitempty"` // the board: disk, memory, temperature, uptime
-	Update      any         `json:"update,omitempty"` // the last update and the download of an offered release (relay.UpdateHealth)
+	System      any         `json:"system,omitempty"`   // the board: disk, memory, temperature, uptime
+	Update      any         `json:"update,omitempty"`   // the last update and the download of an offered release (relay.UpdateHealth)
+	Training    bool        `json:"training,omitempty"` // training mode is on (docs/admin-api.md)
 }
 
 // RelayHealth is the relay part of Health.
@@ -75,9 +76,26 @@ type Deps struct {
 	Accounts *kiosk.Accounts
 	// CPPT is the partnership team's issue log; nil: no CPPT pages.
 	CPPT *kiosk.CPPT
+	// Officer is the officer console's domain (officer.go); nil: its pages
+	// say the console is not available on this kiosk.
+	Officer *kiosk.Officer
 	// Training reports whether the kiosk is in training mode (a banner on
-	// every screen); nil: never.
+	// every screen); nil: never. kioskd serves training mode with a router
+	// of its own (Service, CPPT, Officer on the training database), whose
+	// Training always says true, so the banner and the records of a page
+	// always agree.
 	Training func() bool
+	// Admin is the admin pages' access to the real audit trail and to
+	// training mode (admin.go); nil: those pages say it is not available.
+	Admin Admin
+	// StaffSessions, when set, holds the staff logins, shared by the router
+	// of the real records and that of training mode; nil: the router keeps
+	// its own.
+	StaffSessions *StaffSessions
+	// PrintA4 sends a PDF to the centre's A4 printer (the CUPS queue of
+	// -a4-queue) under title and returns the job's id; nil: no A4 printer
+	// (the CPPT's meeting summary is then offered as a PDF only).
+	PrintA4 func(ctx context.Context, title string, pdf []byte) (job string, err error)
 }
 
 func (d Deps) training() bool { return d.Training != nil && d.Training() }
@@ -193,6 +211,25 @@ type lookupReply struct {
 	CreatedAt  time.Time      `json:"created_at"`
 	History    []kiosk.Event  `json:"history"`
 	CaseNumber string         `json:"case_number"`
+	// InfoRequest is what the CPC asks the citizen to bring or tell, while
+	// the request is open.
+	InfoRequest *infoRequestReply `json:"info_request,omitempty"`
+}
+
+type infoRequestReply struct {
+	Text string    `json:"text"`
+	Lang string    `json:"lang"`
+	At   time.Time `json:"at"`
+}
+
+// openRequest is the report's open request for information as the citizen
+// sees it (no officer's name), or nil.
+func openRequest(r *kiosk.Report) *infoRequestReply {
+	q := r.OpenInfoRequest()
+	if q == nil {
+		return nil
+	}
+	return &infoRequestReply{Text: q.Text, Lang: q.Lang, At: q.At}
 }
 
 func (a *api) lookup(c *gin.Context) {
@@ -207,7 +244,7 @@ func (a *api) lookup(c *gin.Context) {
 	}
 	c.JSON(http.StatusOK, lookupReply{
 		Number: r.Number.String(), Status: r.Status, Decision: r.Decision, Category: r.Category,
-		CreatedAt: r.CreatedAt, History: r.History, CaseNumber: r.CaseNumber,
+		CreatedAt: r.CreatedAt, History: r.History, CaseNumber: r.CaseNumber, InfoRequest: openRequest(r),
 	})
 }
 

@@ -254,7 +254,8 @@ func swapCase(s string) string {
 	if strings.ToUpper(s) == s {
 		return strings.ToLower(s)
 	}
-	return strings.ToUpper(s[:1]) + s[1:]
+	r := []rune(s) // not s[:1]: the first letter may take more than a byte (б, ҷ)
+	return strings.ToUpper(string(r[:1])) + string(r[1:])
 }
 
 // checkNotCovered asserts the focused field is between the sticky danger

@@ -165,6 +165,15 @@ func (v *view) Err(field string) string {
 // Date formats a time in the page's language.
 func (v *view) Date(t time.Time) string { return formatDate(v.Lang, t) }
 
+// Day formats a day without the time in the page's language; "" for the
+// zero time.
+func (v *view) Day(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatDay(v.Lang, t)
+}
+
 type langLink struct {
 	Code, Name, Href string
 	Current          bool
@@ -202,7 +211,9 @@ func (p *pages) render(c *gin.Context, name string, data any, exit bool) {
 	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
-func (p *pages) home(c *gin.Context) { p.render(c, "home", nil, false) }
+// home is the home screen: the three big buttons and, when the kiosk keeps
+// the CPPT's log, the team's public board (cpptboard.go).
+func (p *pages) home(c *gin.Context) { p.render(c, "home", p.board(c), false) }
 
 // ---- the report wizard ----
 
@@ -638,6 +649,7 @@ type statusView struct {
 	Number, Status, Decision, Category, CaseNumber string
 	CreatedAt                                      time.Time
 	History                                        []kiosk.Event
+	InfoRequest                                    *infoRequestReply // the CPC's open request to the citizen
 }
 
 func (p *pages) statusForm(c *gin.Context) {
@@ -698,7 +710,8 @@ func (p *pages) postStatus(c *gin.Context) {
 // no personal data, history newest first.
 func newStatusView(r *kiosk.Report) *statusView {
 	v := &statusView{Number: r.Number.String(), Status: string(r.Status), Decision: string(r.Decision),
-		Category: string(r.Category), CaseNumber: r.CaseNumber, CreatedAt: r.CreatedAt, History: slices.Clone(r.History)}
+		Category: string(r.Category), CaseNumber: r.CaseNumber, CreatedAt: r.CreatedAt, History: slices.Clone(r.History),
+		InfoRequest: openRequest(r)}
 	slices.Reverse(v.History)
 	return v
 }

@@ -71,6 +71,10 @@ type staffSession struct {
 	CSRF    string
 	Notice  string         // catalog key shown once on the next page
 	Scratch map[string]any // state of multi-step forms; wiped at logout
+	// training: the session's last request was served in training mode;
+	// Scratch is wiped when that changes, so no form carries a record of
+	// one world into the other.
+	training bool
 }
 
 // Actor is the session's user as the domain knows them.
@@ -184,8 +188,12 @@ const (
 )
 
 func newStaff(r *gin.Engine, d Deps, o pageOptions, tmpl map[string]*template.Template) *staff {
-	return &staff{d: d, o: o, r: r, store: newStaffStore(o.Now), tmpl: tmpl,
+	s := &staff{d: d, o: o, r: r, store: newStaffStore(o.Now), tmpl: tmpl,
 		logins: kiosk.NewLimiter(loginFailuresPerClient, loginWindow), routes: map[string]routeRule{}}
+	if d.StaffSessions != nil { // shared with the other world's router (training.go)
+		s.store, s.logins = d.StaffSessions.store, d.StaffSessions.logins
+	}
+	return s
 }
 
 func (s *staff) register() {
@@ -270,6 +278,9 @@ func (s *staff) guard(roles []kiosk.Role, api bool) gin.HandlerFunc {
 				}
 				return
 			}
+		}
+		if t := s.d.training(); t != ss.training {
+			ss.training, ss.Scratch = t, map[string]any{}
 		}
 		if l := c.Query("lang"); validLang(l) {
 			ss.Lang = l
@@ -393,6 +404,12 @@ func sameOrigin(c *gin.Context) bool {
 	o := c.GetHeader("Origin")
 	if o == "" {
 		return true
+	}
+	if o == "null" {
+		// The pages' Referrer-Policy no-referrer makes Chromium send
+		// "Origin: null" with a form post; Sec-Fetch-Site still tells
+		// whether the form was the kiosk's own.
+		return c.GetHeader("Sec-Fetch-Site") == "same-origin"
 	}
 	scheme := "http://"
 	if c.Request.TLS != nil {

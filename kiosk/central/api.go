@@ -41,6 +41,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/devices/{id}/revoke", s.operator(s.apiRevoke))
 	mux.HandleFunc("GET /api/v1/conflicts", s.operator(s.apiConflicts))
 	mux.HandleFunc("GET /api/v1/stats", s.operator(s.apiStats))
+	mux.HandleFunc("GET /api/v1/cppt/issues", s.operator(s.apiCPPTIssues))
+	mux.HandleFunc("GET /api/v1/cppt/meetings", s.operator(s.apiCPPTMeetings))
 	mux.HandleFunc("POST /api/v1/releases", s.operator(s.apiPublish))
 	mux.HandleFunc("GET /api/v1/releases", s.operator(s.apiReleases))
 	mux.HandleFunc("DELETE /api/v1/releases/{arch}/{version}", s.operator(s.apiWithdraw))

@@ -1,6 +1,7 @@
 package central
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -191,6 +193,10 @@ func openDB(dir string) (*bolt.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("central: open %s: %w", path, err)
 	}
+	if err := addBuckets(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("central: open %s: add buckets: %w", path, err)
+	}
 	// Leftovers of an initialisation cut short; we hold the lock now.
 	if old, _ := filepath.Glob(filepath.Join(dir, "."+DBFile+".init-*")); len(old) > 0 {
 		for _, f := range old {
@@ -270,8 +276,33 @@ func checkSchema(db *bolt.DB) error {
 			return fmt.Errorf("schema %q, this centrald reads %d: %w", v, SchemaVersion, ErrSchema)
 		}
 		for _, name := range allBuckets {
-			if tx.Bucket(name) == nil {
+			if tx.Bucket(name) == nil && !slices.ContainsFunc(addedBuckets, func(b []byte) bool { return bytes.Equal(b, name) }) {
 				return fmt.Errorf("bucket %s missing: %w", name, ErrCorrupt)
+			}
+		}
+		return nil
+	})
+}
+
+// addBuckets creates the buckets added to schema 1 after a database was
+// made (one write transaction, only when one is missing).
+func addBuckets(db *bolt.DB) error {
+	var missing [][]byte
+	db.View(func(tx *bolt.Tx) error {
+		for _, name := range addedBuckets {
+			if tx.Bucket(name) == nil {
+				missing = append(missing, name)
+			}
+		}
+		return nil
+	})
+	if len(missing) == 0 {
+		return nil
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		for _, name := range missing {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
 			}
 		}
 		return nil

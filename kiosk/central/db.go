@@ -27,17 +27,25 @@ import (
 //	updates      feed "ISF1" → bucket: cursor (8 bytes, big endian) → relay.Update
 //	conflicts    sequence (8 bytes, big endian) → Conflict
 //	checkpoints  device id + 0x00 + record id → checkpointRec
+//	cppt_issues  CPC + "/" + issue UUID → cpptRec (the highest version held)
+//	cppt_meetings CPC + "/" + meeting UUID → cpptRec
 var (
-	bMeta        = []byte("meta")
-	bTokens      = []byte("tokens")
-	bDevices     = []byte("devices")
-	bReports     = []byte("reports")
-	bNumbers     = []byte("numbers")
-	bSeqHigh     = []byte("seqhigh")
-	bUpdates     = []byte("updates")
-	bConflicts   = []byte("conflicts")
-	bCheckpoints = []byte("checkpoints")
-	allBuckets   = [][]byte{bMeta, bTokens, bDevices, bReports, bNumbers, bSeqHigh, bUpdates, bConflicts, bCheckpoints}
+	bMeta         = []byte("meta")
+	bTokens       = []byte("tokens")
+	bDevices      = []byte("devices")
+	bReports      = []byte("reports")
+	bNumbers      = []byte("numbers")
+	bSeqHigh      = []byte("seqhigh")
+	bUpdates      = []byte("updates")
+	bConflicts    = []byte("conflicts")
+	bCheckpoints  = []byte("checkpoints")
+	bCPPTIssues   = []byte("cppt_issues")
+	bCPPTMeetings = []byte("cppt_meetings")
+	allBuckets    = [][]byte{bMeta, bTokens, bDevices, bReports, bNumbers, bSeqHigh, bUpdates, bConflicts, bCheckpoints,
+		bCPPTIssues, bCPPTMeetings}
+	// addedBuckets were added to schema 1 later; Open creates them in a
+	// database that lacks them.
+	addedBuckets = [][]byte{bCPPTIssues, bCPPTMeetings}
 
 	kSchema = []byte("schema")
 )

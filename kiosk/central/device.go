@@ -351,6 +351,7 @@ type prepared struct {
 	rep    *relay.ReportRecord
 	hash   string
 	cp     *relay.Checkpoint
+	cppt   *cpptPrepared
 }
 
 func (s *Server) handleBatch(c *call) (any, *devError) {
@@ -450,6 +451,9 @@ func (s *Server) prepare(dev *deviceRec, raw json.RawMessage, opener *relay.Open
 		if err != nil {
 			return reject(p, "number: %v", err)
 		}
+		if n.Training {
+			return reject(p, "number %s is of training mode: training records are never relayed", n)
+		}
 		if n.CPC != dev.CPC || n.Kiosk != dev.Kiosk {
 			return reject(p, "number %s is not of this kiosk (%s%d)", n, dev.CPC, dev.Kiosk)
 		}
@@ -475,8 +479,8 @@ func (s *Server) prepare(dev *deviceRec, raw json.RawMessage, opener *relay.Open
 		}
 		p.cp = rec.Checkpoint
 		return p
-	case relay.TypeCPPT:
-		return reject(p, "record type %s is not supported by this central", rec.Type)
+	case relay.TypeCPPTIssue, relay.TypeCPPTMeeting:
+		return s.prepareCPPT(dev, &rec, p, opener)
 	default:
 		return reject(p, "unknown record type")
 	}
@@ -563,6 +567,8 @@ func (s *Server) store(tx *bolt.Tx, c *call, p *prepared) (relay.Ack, error) {
 		}
 		ack.Result = relay.AckAccepted
 		return ack, nil
+	case relay.TypeCPPTIssue, relay.TypeCPPTMeeting:
+		return s.storeCPPT(tx, c, p)
 	}
 	return ack, fmt.Errorf("central: store: unexpected record type %q", p.typ)
 }
@@ -626,6 +632,7 @@ func (s *Server) handleUpdates(c *call) (any, *devError) {
 	if h := req.Health; h != nil {
 		reply.Release = s.offer(h.Arch, h.Version)
 	}
+	reply.RecordTypes = relay.RecordTypes
 	reply.Time = s.now()
 	return reply, nil
 }

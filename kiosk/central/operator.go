@@ -69,6 +69,9 @@ type Stats struct {
 	Devices     int `json:"devices"`
 	Conflicts   int `json:"conflicts"`
 	Checkpoints int `json:"checkpoints"`
+	// CPPTIssues and CPPTMeetings count the partnership teams' records.
+	CPPTIssues   int `json:"cppt_issues"`
+	CPPTMeetings int `json:"cppt_meetings"`
 }
 
 // Limits of operator input, in characters.
@@ -304,6 +307,8 @@ func (s *Server) Stats() (Stats, error) {
 		st.Devices = tx.Bucket(bDevices).Stats().KeyN
 		st.Conflicts = tx.Bucket(bConflicts).Stats().KeyN
 		st.Checkpoints = tx.Bucket(bCheckpoints).Stats().KeyN
+		st.CPPTIssues = tx.Bucket(bCPPTIssues).Stats().KeyN
+		st.CPPTMeetings = tx.Bucket(bCPPTMeetings).Stats().KeyN
 		return nil
 	})
 	if err != nil {

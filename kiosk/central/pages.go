@@ -46,6 +46,12 @@ var pageFuncs = template.FuncMap{
 		}
 		return "—"
 	},
+	"day": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(kiosk.Zone).Format(time.DateOnly)
+	},
 	"mb":    func(b uint64) uint64 { return b >> 20 },
 	"mib":   func(b int64) int64 { return (b + 1<<19) >> 20 },
 	"short": func(h string) string { return h[:min(len(h), 16)] },
@@ -246,6 +252,7 @@ type operatorData struct {
 	Conflicts []Conflict
 	Releases  []Release
 	Decisions []kiosk.Decision
+	CPPT      CPPTOverview
 	Error     string
 }
 
@@ -277,6 +284,9 @@ func (s *Server) pageOperator(w http.ResponseWriter, r *http.Request) {
 	}
 	if err == nil {
 		d.Stats, err = s.Stats()
+	}
+	if err == nil && (d.CPC == "" || kiosk.ValidCPC(d.CPC)) {
+		d.CPPT, err = s.CPPTOverview(d.CPC)
 	}
 	d.Releases = s.Releases()
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 	"cpckiosk/kiosk/admin"
 	"cpckiosk/kiosk/relay"
 	"cpckiosk/kiosk/store"
+	"cpckiosk/printer/cups"
 	"cpckiosk/printer/device"
 	"cpckiosk/printer/escpos"
 	"cpckiosk/printer/extract"
@@ -69,12 +70,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	}
 
 	reserve := health.Reserve{Percent: cfg.DiskReservePercent, Bytes: uint64(cfg.DiskReserveMB) << 20}
-	svc.UseSpaceGuard(func() error {
+	spaceGuard := func() error {
 		if err := reserve.Check(cfg.Data); errors.Is(err, health.ErrLowDisk) {
 			return err
 		}
 		return nil // a disk that cannot be measured does not stop reports; the store still refuses to half-write
-	})
+	}
+	svc.UseSpaceGuard(spaceGuard)
 
 	key, deviceID, err := extract.LoadOrCreateDeviceKey(filepath.Join(cfg.Data, "keys"))
 	if err != nil {
@@ -84,10 +86,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	if err != nil {
 		return fmt.Errorf("start: device certificate: %w", err)
 	}
-	svc.UseExtracts(&extract.KioskRenderer{
+	renderer := &extract.KioskRenderer{
 		Signer:   extract.Signer{Key: key, DeviceID: deviceID, Certificate: cert},
 		Ministry: cfg.Ministry, Centre: cfg.printedCentre(),
-	})
+	}
+	svc.UseExtracts(renderer)
 
 	var prints *kiosk.PrintQueue
 	var prn kiosk.Printer
@@ -116,7 +119,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 		}
 	}
 
-	worker := &relay.Worker{Store: st, DataDir: cfg.Data, CPC: cfg.CPC, Kiosk: cfg.Kiosk, CentralURL: cfg.Central,
+	worker := &relay.Worker{Store: st, CPPT: st, DataDir: cfg.Data, CPC: cfg.CPC, Kiosk: cfg.Kiosk, CentralURL: cfg.Central,
 		Clock: clock, SystemSynced: health.ClockSynced, Log: log, Retention: cfg.Retention, PollEvery: cfg.RelayPoll,
 		IdleEvery: min(relay.DefaultIdleEvery, cfg.RelayPoll)}
 	if err := raiseSequences(ctx, cfg, st); err != nil {
@@ -156,13 +159,28 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 	go func() { worker.Run(relayCtx); close(relayDone) }()
 	defer func() { stopRelay(); <-relayDone }()
 
-	svc.UseExtractPrinter(&device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)})
+	xprinter := &device.Extracts{A4Queue: cfg.A4Queue, Receipt: prn, Device: key.Public().(ed25519.PublicKey)}
+	svc.UseExtractPrinter(xprinter)
 
 	activity := &ui.Activity{}
 	accounts := kiosk.NewAccounts(st, clock, log)
-	handler := ui.NewRouter(ui.Deps{
+	cppt, err := kiosk.NewCPPT(st, clock, kiosk.CPPTConfig{CPC: cfg.CPC, Settlements: cfg.Places}, log)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	var printA4 func(ctx context.Context, title string, pdf []byte) (string, error)
+	if cfg.A4Queue != "" {
+		printA4 = func(ctx context.Context, title string, pdf []byte) (string, error) {
+			return cups.Client{Title: title}.Send(ctx, cfg.A4Queue, pdf)
+		}
+	}
+	var handler *training // the switch of training mode, made from deps below
+	deps := ui.Deps{
 		Activity:       activity,
 		Accounts:       accounts,
+		CPPT:           cppt,
+		Officer:        kiosk.NewOfficer(st, clock, svc, log),
+		PrintA4:        printA4,
 		Site:           ui.Site{CentreName: cfg.CentreName, Hotline: cfg.Hotline},
 		Service:        svc,
 		Log:            log,
@@ -194,9 +212,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 			if u := updateHealth(); u != nil {
 				h.Update = u
 			}
+			h.Training = handler != nil && handler.On()
 			return h
 		},
-	})
+	}
+	// The handler serves the real records, or training mode's (training.go).
+	handler, err = startTraining(ctx, st, svc, trainingParts{cfg: cfg, clock: clock, log: log, guard: spaceGuard,
+		extracts: renderer, xprinter: xprinter, printer: prn}, deps)
+	if err != nil {
+		return fmt.Errorf("start: %w", err)
+	}
+	defer handler.Close()
 
 	sockCtx, stopSock := context.WithCancel(context.Background())
 	defer stopSock()

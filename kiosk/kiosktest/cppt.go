@@ -251,3 +251,20 @@ func (s *Store) NextMeeting(ctx context.Context, t time.Time) (*kiosk.Meeting, e
 	}
 	return nil, fmt.Errorf("next meeting: %w", kiosk.ErrNotFound)
 }
+
+var _ kiosk.ReportStatsStore = (*Store)(nil)
+
+// ReportWeeks implements kiosk.ReportStatsStore by counting the stored
+// reports.
+func (s *Store) ReportWeeks(ctx context.Context, from, to time.Time) (*kiosk.CategoryWeeks, error) {
+	w, err := kiosk.NewCategoryWeeks(from, to)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, r := range s.reports {
+		w.Add(kiosk.WeekLabel(r.CreatedAt), r.Category, 1)
+	}
+	return w, nil
+}

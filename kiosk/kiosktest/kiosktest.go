@@ -65,10 +65,11 @@ type Store struct {
 }
 
 var (
-	_ kiosk.Store      = (*Store)(nil)
-	_ kiosk.PrintStore = (*Store)(nil)
-	_ kiosk.UserStore  = (*Store)(nil)
-	_ kiosk.CPPTStore  = (*Store)(nil)
+	_ kiosk.Store        = (*Store)(nil)
+	_ kiosk.PrintStore   = (*Store)(nil)
+	_ kiosk.UserStore    = (*Store)(nil)
+	_ kiosk.CPPTStore    = (*Store)(nil)
+	_ kiosk.OfficerStore = (*Store)(nil)
 )
 
 // NewStore returns an empty store.
@@ -79,6 +80,9 @@ func NewStore() *Store {
 func clone(r *kiosk.Report) *kiosk.Report {
 	c := *r
 	c.History = append([]kiosk.Event(nil), r.History...)
+	c.Notes = slices.Clone(r.Notes)
+	c.InfoRequests = slices.Clone(r.InfoRequests)
+	c.IdentityChecks = slices.Clone(r.IdentityChecks)
 	return &c
 }
 

@@ -166,9 +166,9 @@ func TestFetchResumesThroughCuts(t *testing.T) {
 		t.Errorf("%d requests for a %d KiB bundle in %d KiB chunks", n, len(b)>>10, chunk>>10)
 	}
 	t.Logf("fetch through cuts: %d requests, %d resumed mid-chunk, proxy %+v", len(offsets), midChunk, pc)
-	if st := f.Status(); !strings.Contains(st, "handed") {
-		t.Errorf("status %q", st)
-	}
+	// The status follows the ready file (written first, so that a crash
+	// between the two never loses the handover).
+	waitFor(t, "the status to say handed", 10*time.Second, statusHas(f, "handed"))
 }
 
 // fetchEnv is an enrolled kiosk's client, a central holding one release,

@@ -60,12 +60,18 @@ const (
 	MaxRelease = 200 << 20
 )
 
-// Record types that travel in a batch.
+// Record types that travel in a batch. The CPPT types are the kiosk
+// store's CPPT outbox types (kiosk.OutboxCPPTIssue, kiosk.OutboxCPPTMeeting).
 const (
-	TypeReport     = "report"
-	TypeCheckpoint = "audit_checkpoint"
-	TypeCPPT       = "cppt"
+	TypeReport      = "report"
+	TypeCheckpoint  = "audit_checkpoint"
+	TypeCPPTIssue   = "cppt_issue"   // CPPTIssueRecord
+	TypeCPPTMeeting = "cppt_meeting" // CPPTMeetingRecord
 )
+
+// RecordTypes are the record types this protocol's central stores
+// (UpdatesReply.RecordTypes).
+var RecordTypes = []string{TypeReport, TypeCheckpoint, TypeCPPTIssue, TypeCPPTMeeting}
 
 // Ack results.
 const (
@@ -115,12 +121,15 @@ type EnrollReply struct {
 
 // Record is one item of a batch. ID is the idempotency key: the central
 // stores a record once; a resend with the same content is a duplicate, with
-// different content it is rejected and flagged.
+// different content it is rejected and flagged. A CPPT record's ID names
+// one version of it (CPPTRecordID): a later change travels under a new ID.
 type Record struct {
-	Type       string        `json:"type"`
-	ID         string        `json:"id"`
-	Report     *ReportRecord `json:"report,omitempty"`
-	Checkpoint *Checkpoint   `json:"checkpoint,omitempty"`
+	Type        string             `json:"type"`
+	ID          string             `json:"id"`
+	Report      *ReportRecord      `json:"report,omitempty"`
+	Checkpoint  *Checkpoint        `json:"checkpoint,omitempty"`
+	CPPTIssue   *CPPTIssueRecord   `json:"cppt_issue,omitempty"`
+	CPPTMeeting *CPPTMeetingRecord `json:"cppt_meeting,omitempty"`
 }
 
 // ReportRecord is a report as it travels: the public fields in clear, the
@@ -232,7 +241,11 @@ type UpdatesReply struct {
 	Updates []Update      `json:"updates"`
 	More    bool          `json:"more"`
 	Release *ReleaseOffer `json:"release,omitempty"`
-	Time    time.Time     `json:"time"`
+	// RecordTypes lists the record types the central stores. A central
+	// that predates the field sends none: the kiosk then holds its CPPT
+	// records back (such a central would reject them for good).
+	RecordTypes []string  `json:"record_types,omitempty"`
+	Time        time.Time `json:"time"`
 }
 
 // ReleaseOffer names a signed update bundle the device may download with
@@ -393,8 +406,12 @@ func NewSealer(recipient *[32]byte) (*Sealer, error) {
 }
 
 // Seal encrypts p.
-func (s *Sealer) Seal(p Personal) ([]byte, error) {
-	plain, err := json.Marshal(p)
+func (s *Sealer) Seal(p Personal) ([]byte, error) { return s.SealValue(p) }
+
+// SealValue encrypts the JSON of v (a report's Personal, a CPPT record's
+// personal part) in the same format as Seal.
+func (s *Sealer) SealValue(v any) ([]byte, error) {
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("relay: seal personal data: %w", err)
 	}
@@ -418,6 +435,16 @@ func SealPersonal(p Personal, recipient *[32]byte) ([]byte, error) {
 	return s.Seal(p)
 }
 
+// SealValue seals the JSON of one value with its own ephemeral key (see
+// Sealer.SealValue).
+func SealValue(v any, recipient *[32]byte) ([]byte, error) {
+	s, err := NewSealer(recipient)
+	if err != nil {
+		return nil, err
+	}
+	return s.SealValue(v)
+}
+
 // ErrSealed: a sealed value does not open with this key pair.
 var ErrSealed = errors.New("relay: sealed data does not open with this key")
 
@@ -437,8 +464,14 @@ func NewOpener(priv *[32]byte) *Opener {
 // Open decrypts what a Sealer made for this key.
 func (o *Opener) Open(sealed []byte) (Personal, error) {
 	var p Personal
+	err := o.OpenValue(sealed, &p)
+	return p, err
+}
+
+// OpenValue decrypts what SealValue made for this key into v.
+func (o *Opener) OpenValue(sealed []byte, v any) error {
 	if len(sealed) < sealHeader+box.Overhead || sealed[0] != sealVersion {
-		return p, ErrSealed
+		return ErrSealed
 	}
 	var epk [32]byte
 	var nonce [24]byte
@@ -454,12 +487,12 @@ func (o *Opener) Open(sealed []byte) (Personal, error) {
 	}
 	plain, ok := box.OpenAfterPrecomputation(nil, sealed[sealHeader:], &nonce, shared)
 	if !ok {
-		return p, ErrSealed
+		return ErrSealed
 	}
-	if err := json.Unmarshal(plain, &p); err != nil {
-		return p, fmt.Errorf("relay: sealed personal data: %w", err)
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("relay: sealed personal data: %w", err)
 	}
-	return p, nil
+	return nil
 }
 
 // OpenPersonal decrypts one value sealed to the key whose private half is priv.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -40,12 +41,15 @@ const (
 	housekeepingEvery = time.Hour
 )
 
-// Worker delivers the outbox to the central oldest first, pulls status
+// Worker delivers the outbox (and the CPPT outbox) to the central oldest first, pulls status
 // updates, deletes personal data after the retention period and queues
 // audit checkpoints. It never blocks the UI: it only shares the store's
 // group commit. Run it in its own goroutine.
 type Worker struct {
-	Store   Store
+	Store Store
+	// CPPT, if set, is the partnership team's outbox: the worker delivers
+	// it beside the reports' outbox, a batch of each in turn.
+	CPPT    CPPTStore
 	DataDir string
 	CPC     string // this kiosk's centre and number: an enrolment for another is refused
 	Kiosk   int
@@ -76,8 +80,11 @@ type Worker struct {
 	boxKey    *[32]byte
 	lastPull  time.Time
 	lastHouse time.Time
-	failures  int
-	due       time.Time // when the loop will look again: later means hung
+	// cpptTaken: the central said (in its last updates reply) that it
+	// stores CPPT records; until then they wait in the CPPT outbox.
+	cpptTaken, typesKnown bool
+	failures              int
+	due                   time.Time // when the loop will look again: later means hung
 }
 
 // Alive reports whether the worker's loop is running: it came back from its
@@ -97,7 +104,8 @@ func (w *Worker) expect(d time.Duration) {
 // Status is the worker's state for /healthz.
 type Status struct {
 	Enrolled    bool
-	Pending     int
+	Pending     int // reports and checkpoints waiting
+	PendingCPPT int // CPPT records waiting
 	Rejected    int
 	LastSuccess time.Time
 	LastError   string
@@ -195,6 +203,10 @@ func (w *Worker) backoff(n int) time.Duration {
 func (w *Worker) refreshCounts(ctx context.Context) {
 	n, err1 := w.Store.OutboxLen(ctx)
 	r, err2 := w.Store.RejectedLen(ctx)
+	c, err3 := 0, error(nil)
+	if w.CPPT != nil {
+		c, err3 = w.CPPT.CPPTOutboxLen(ctx)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err1 == nil {
@@ -203,6 +215,9 @@ func (w *Worker) refreshCounts(ctx context.Context) {
 	if err2 == nil {
 		w.status.Rejected = r
 	}
+	if err3 == nil {
+		w.status.PendingCPPT = c
+	}
 }
 
 // cycle sends everything due, pulls updates when due, and does the hourly
@@ -210,6 +225,12 @@ func (w *Worker) refreshCounts(ctx context.Context) {
 func (w *Worker) cycle(ctx context.Context) error {
 	if err := w.ready(ctx); err != nil {
 		return err
+	}
+	if w.CPPT != nil && !w.typesKnown { // learn what the central takes before sending CPPT records
+		if err := w.pull(ctx); err != nil {
+			return err
+		}
+		w.lastPull = time.Now()
 	}
 	sent, err := w.drain(ctx)
 	if err != nil {
@@ -267,7 +288,7 @@ func (w *Worker) ready(ctx context.Context) error {
 		url = w.CentralURL
 	}
 	c := &Client{URL: url, HTTP: w.HTTP, Key: keys.Sign, DeviceID: keys.DeviceID, Central: e.CentralSignKey,
-		Now: time.Now, OnTime: w.observe, Pending: func() int { return w.Status().Pending }}
+		Now: time.Now, OnTime: w.observe, Pending: func() int { st := w.Status(); return st.Pending + st.PendingCPPT }}
 	w.mu.Lock()
 	w.keys, w.enr, w.boxKey, w.client = keys, e, box, c
 	w.status.Enrolled = true
@@ -288,23 +309,80 @@ func (w *Worker) observe(t time.Time) {
 	w.Clock.Observe(t)
 }
 
-// drain sends batches until the outbox is empty. It returns how many
-// records the central settled.
+// drain sends batches until the outbox and the CPPT outbox are empty, a
+// batch of each in turn, so that a long backlog of one never holds up the
+// other. It returns how many records the central settled.
 func (w *Worker) drain(ctx context.Context) (int, error) {
 	total := 0
 	for {
 		w.expect(2 * time.Minute) // each batch: a long drain is not a hang
 		entries, err := w.Store.Outbox(ctx, MaxBatchRecords)
-		if err != nil || len(entries) == 0 {
-			return total, err
-		}
-		n, err := w.send(ctx, entries)
-		total += n
 		if err != nil {
 			return total, err
 		}
-		w.setErr(nil)
+		if len(entries) > 0 {
+			n, err := w.send(ctx, entries)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			w.setErr(nil)
+		}
+		var pending []kiosk.CPPTPending
+		if w.CPPT != nil && w.cpptTaken {
+			if pending, err = w.CPPT.CPPTPending(ctx, MaxBatchRecords); err != nil {
+				return total, err
+			}
+		}
+		if len(pending) > 0 {
+			w.expect(2 * time.Minute)
+			n, err := w.sendCPPT(ctx, pending)
+			total += n
+			if err != nil {
+				return total, err
+			}
+			w.setErr(nil)
+		}
+		if len(entries) == 0 && len(pending) == 0 {
+			return total, nil
+		}
 	}
+}
+
+// deliver sends one batch and checks that the central answered every
+// record, in order, with a known result.
+func (w *Worker) deliver(ctx context.Context, recs []Record) ([]Ack, error) {
+	var rep BatchReply
+	if err := w.client.Call(ctx, PathBatch, BatchRequest{Records: recs}, &rep); err != nil {
+		return nil, err
+	}
+	if len(rep.Acks) != len(recs) {
+		return nil, fmt.Errorf("relay: batch of %d answered with %d acks: %w", len(recs), len(rep.Acks), ErrReply)
+	}
+	for i, a := range rep.Acks {
+		if a.ID != recs[i].ID {
+			return nil, fmt.Errorf("relay: ack %d is for %s, expected %s: %w", i, a.ID, recs[i].ID, ErrReply)
+		}
+		switch a.Result {
+		case AckAccepted, AckDuplicate, AckRejected:
+		default:
+			return nil, fmt.Errorf("relay: unknown ack result %q: %w", a.Result, ErrReply)
+		}
+	}
+	return rep.Acks, nil
+}
+
+func isNotFound(err error) bool { return errors.Is(err, kiosk.ErrNotFound) }
+
+// learnTypes takes the record types the central said it stores: CPPT
+// records are sent only to a central that takes both types (an older one
+// would reject them for good).
+func (w *Worker) learnTypes(types []string) {
+	taken := slices.Contains(types, TypeCPPTIssue) && slices.Contains(types, TypeCPPTMeeting)
+	if w.CPPT != nil && !taken && (taken != w.cpptTaken || !w.typesKnown) {
+		w.Log.Warn("relay: the central does not take CPPT records; they wait on this kiosk until it does")
+	}
+	w.cpptTaken, w.typesKnown = taken, true
 }
 
 // send delivers one batch (as much of entries as fits MaxBatchBytes).
@@ -343,28 +421,20 @@ func (w *Worker) send(ctx context.Context, entries []kiosk.OutboxEntry) (int, er
 	if len(recs) == 0 {
 		return len(local), nil
 	}
-	var rep BatchReply
-	if err := w.client.Call(ctx, PathBatch, BatchRequest{Records: recs}, &rep); err != nil {
+	acks, err := w.deliver(ctx, recs)
+	if err != nil {
 		return 0, err
-	}
-	if len(rep.Acks) != len(recs) {
-		return 0, fmt.Errorf("relay: batch of %d answered with %d acks: %w", len(recs), len(rep.Acks), ErrReply)
 	}
 	ds := make([]kiosk.Delivery, len(recs))
 	rejected := 0
-	for i, a := range rep.Acks {
-		if a.ID != recs[i].ID {
-			return 0, fmt.Errorf("relay: ack %d is for %s, expected %s: %w", i, a.ID, recs[i].ID, ErrReply)
-		}
+	for i, a := range acks {
 		switch a.Result {
 		case AckAccepted, AckDuplicate:
 			ds[i] = kiosk.Delivery{Entry: used[i], Delivered: true}
-		case AckRejected:
+		default: // AckRejected
 			ds[i] = kiosk.Delivery{Entry: used[i], Reason: a.Reason}
 			rejected++
 			w.Log.Error("relay: the central refused a record", "type", used[i].Type, "record", used[i].RecordID, "reason", a.Reason)
-		default:
-			return 0, fmt.Errorf("relay: unknown ack result %q: %w", a.Result, ErrReply)
 		}
 	}
 	now, synced = w.Clock.Now()
@@ -421,6 +491,7 @@ func (w *Worker) pull(ctx context.Context) error {
 		if w.OnRelease != nil {
 			w.OnRelease(w.client, rep.Release)
 		}
+		w.learnTypes(rep.RecordTypes)
 		if len(rep.Updates) == 0 {
 			return nil
 		}

@@ -731,10 +731,9 @@ func (s *Store) NextMeeting(ctx context.Context, t time.Time) (*kiosk.Meeting, e
 }
 
 // CPPTOutbox returns up to limit pending CPPT outbox entries, oldest first:
-// one per issue or meeting changed since the central last took it. The
-// relay does not deliver them yet (kiosk/relay is not wired to this
-// outbox); they wait here, apart from the reports' outbox, so that a relay
-// that does not know the type never sees them.
+// one per issue or meeting changed since the central last took it. They
+// wait here, apart from the reports' outbox; the relay reads them with
+// their records through CPPTPending.
 func (s *Store) CPPTOutbox(ctx context.Context, limit int) ([]kiosk.OutboxEntry, error) {
 	var out []kiosk.OutboxEntry
 	err := s.db.View(func(tx *bolt.Tx) error {

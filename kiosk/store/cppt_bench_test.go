@@ -51,7 +51,7 @@ func fillDashboard(b *testing.B, s *Store) {
 				var err error
 				if k < benchReports {
 					r := newReport(k)
-					r.CreatedAt = benchStart.Add(span * time.Duration(k) / benchReports).UTC()
+					r.CreatedAt = benchStart.Add(span / benchReports * time.Duration(k)).UTC()
 					r.Number.Year = r.CreatedAt.In(kiosk.Zone).Year() % 100
 					r.Category = kiosk.Categories[rand.IntN(len(kiosk.Categories))]
 					err = s.CreateReport(ctx, r, audit(r), nil)
@@ -78,7 +78,7 @@ func fillDashboard(b *testing.B, s *Store) {
 // benchIssue is issue k of benchIssues in its final state: the older it is
 // the likelier it ended (the last 10% are mostly open).
 func benchIssue(k int, span time.Duration) *kiosk.CPPTIssue {
-	at := benchStart.Add(span * time.Duration(k) / benchIssues)
+	at := benchStart.Add(span / benchIssues * time.Duration(k))
 	i := newIssue(k, kiosk.IssueCategories[rand.IntN(len(kiosk.IssueCategories))],
 		benchSettlements[rand.IntN(len(benchSettlements))], at)
 	i.Priority = kiosk.Priority(1 + rand.IntN(3))

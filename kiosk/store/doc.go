@@ -24,6 +24,13 @@
 // else (number, category, status, history, times) stays in clear so that it
 // can be queried and relayed.
 //
+// The officers' work on a report (kiosk/officer.go) follows the same rule:
+// who and when of each note, information request and identity check, and
+// who reviewed the report, stay in clear; the texts of the notes and
+// requests and the numbers of the documents checked are sealed together,
+// with "staff:<UUID>" as additional data. The retention purge deletes the
+// document numbers with the reporter's details; the notes stay.
+//
 // The partnership team's records follow the same rule, more strictly: of an
 // issue the raiser (name, phone) and every free text (description,
 // analysis, action texts, assessment, history notes) are sealed, of a
@@ -41,6 +48,8 @@
 //	outbox           big-endian sequence -> kiosk.OutboxEntry
 //	audit            big-endian sequence -> kiosk.AuditEntry
 //	report_weeks     "<YYYY-Www>/<category>" -> big-endian count of reports
+//	report_index     creation time (8 bytes big-endian, sign flipped) + registration
+//	                 number -> binary kiosk.ReportSummary (the officer's list)
 //	cppt_issues      big-endian insertion sequence -> issue record
 //	cppt_index       same key -> binary kiosk.IssueSummary (lists, charts, board)
 //	cppt_keys        "i/<UUID>" and "n/<issue number>" -> issue key,
@@ -50,9 +59,9 @@
 //	cppt_outbox      big-endian sequence -> kiosk.OutboxEntry (cppt_issue, cppt_meeting)
 //
 // Buckets added after the first release of schema 1 (outbox_rejected,
-// users, report_weeks and the cppt_ ones) are created by Open in a file
-// that lacks them; report_weeks is then filled from the stored reports in
-// the same transaction.
+// users, report_weeks, report_index and the cppt_ ones) are created by Open
+// in a file that lacks them; report_weeks and report_index are then filled
+// from the stored reports in the same transaction.
 //
 // # Queries
 //
@@ -63,11 +72,22 @@
 // report_weeks counters, which CreateReport (and a category correction in
 // UpdateReport) keeps in the report's own transaction.
 //
+// The officer's list of reports reads only report_index, whose entry every
+// write of a report (create, update, the relay's marks and the purge) puts
+// in its own transaction. The store keeps it decoded in memory as well, 32
+// bytes a report with the small strings (centre, category, status,
+// decision, language) interned, and patches that copy right after each
+// commit, in the committer and in commit order, rather than dropping it, so
+// that a list of 50,000 reports is a walk of a slice, newest first, bounded
+// by binary search on the creation days.
+//
 // # CPPT outbox
 //
 // Every issue or meeting write leaves one pending entry for its record in
 // cppt_outbox, replacing the entry of an earlier change not yet delivered.
-// It is apart from the reports' outbox so that the relay, which does not
-// deliver CPPT records yet, never sees them; CPPTOutbox and SettleCPPT are
-// the methods a relay will use once the central accepts the type.
+// It is apart from the reports' outbox. The relay reads it with
+// CPPTPending (each entry with its record, in one transaction: the entry's
+// sequence is the version of the record it sends) and settles the
+// central's answers with SettleCPPT; the sequence of cppt_outbox must
+// therefore only ever grow (docs/relay.md "CPPT records").
 package store

@@ -31,7 +31,7 @@ type Rejected struct {
 // rejected list. Every settled report gets an audit entry. Entries no longer
 // in the outbox (settled before a lost reply) are skipped.
 func (s *Store) Delivered(ctx context.Context, ds []kiosk.Delivery, at time.Time, synced bool) error {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
 		out := tx.Bucket(bOutbox)
 		for _, d := range ds {
 			key := seqKey(d.Entry.Seq)
@@ -65,7 +65,7 @@ func (s *Store) Delivered(ctx context.Context, ds []kiosk.Delivery, at time.Time
 					return r.Transition(kiosk.StatusRelayed, "", "", at)
 				}
 				return nil
-			})
+			}, batch)
 			if errors.Is(err, kiosk.ErrNotFound) {
 				continue // nothing to mark; the central has it
 			}
@@ -86,8 +86,9 @@ func (s *Store) Delivered(ctx context.Context, ds []kiosk.Delivery, at time.Time
 }
 
 // editRecord applies fn to the public part of a stored report, leaving its
-// sealed personal fields as they are (no decryption).
-func (s *Store) editRecord(tx *bolt.Tx, id string, fn func(*kiosk.Report) error) error {
+// sealed personal fields and staff texts as they are (no decryption), and
+// keeps its index entry in step (into batch).
+func (s *Store) editRecord(tx *bolt.Tx, id string, fn func(*kiosk.Report) error, batch *indexBatch) error {
 	num := tx.Bucket(bIDs).Get([]byte(id))
 	if num == nil {
 		return kiosk.ErrNotFound
@@ -105,15 +106,19 @@ func (s *Store) editRecord(tx *bolt.Tx, id string, fn func(*kiosk.Report) error)
 	if err := fn(r); err != nil {
 		return err
 	}
-	sealed := rec.Sealed
+	r.ID, r.Number, r.CreatedAt = rec.ID, rec.number(), rec.CreatedAt
+	sealed, staff := rec.Sealed, rec.Staff
 	if r.Purged {
 		sealed = nil
+		if !rec.Purged && len(rec.Checks) > 0 {
+			// The numbers of the documents checked are personal data too.
+			if staff, err = s.dropDocumentNumbers(rec); err != nil {
+				return err
+			}
+		}
 	}
-	nv, err := json.Marshal(recordOf(r, sealed))
-	if err != nil {
-		return err
-	}
-	return reports.Put(num, nv)
+	nrec := recordOf(r, sealed, staff)
+	return putRecord(tx, &nrec, batch)
 }
 
 // UpdatesCursor returns the cursor of the last status update applied.
@@ -139,7 +144,7 @@ func (s *Store) UpdatesCursor(ctx context.Context) (uint64, error) {
 // skipped. It returns how many reports changed.
 func (s *Store) ApplyUpdates(ctx context.Context, us []kiosk.StatusUpdate, cursor uint64, at time.Time, synced bool) (int, error) {
 	var changed int
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	err := s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
 		changed = 0
 		for _, u := range us {
 			moved := false
@@ -147,7 +152,7 @@ func (s *Store) ApplyUpdates(ctx context.Context, us []kiosk.StatusUpdate, curso
 				var err error
 				moved, err = r.Apply(u)
 				return err
-			})
+			}, batch)
 			if errors.Is(err, kiosk.ErrNotFound) || errors.Is(err, kiosk.ErrTransition) {
 				s.log.Warn("status update skipped", "record", u.RecordID, "status", string(u.Status), "err", err)
 				continue
@@ -233,12 +238,12 @@ func (s *Store) PurgePersonal(ctx context.Context, ackedBefore, at time.Time, sy
 	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	err = s.update(ctx, func(tx *bolt.Tx) error {
+	err = s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
 		for _, id := range ids {
 			err := s.editRecord(tx, id, func(r *kiosk.Report) error {
 				r.Purged, r.Reporter, r.Incident.Description = true, kiosk.Reporter{}, ""
 				return nil
-			})
+			}, batch)
 			if err != nil {
 				return err
 			}

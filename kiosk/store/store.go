@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -41,11 +42,12 @@ var (
 	bPending = []byte("print_pending")
 	bRejects = []byte("outbox_rejected")
 	buckets  = [][]byte{bMeta, bReports, bIDs, bSeq, bOutbox, bAudit, bPrint, bPending, bRejects, bUsers,
-		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks}
+		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks, bReportIndex}
 	// added are buckets later versions added to schema 1; Open creates them
-	// in a file that lacks them (and fills report_weeks from the reports).
+	// in a file that lacks them (and fills report_weeks and report_index
+	// from the reports).
 	added = [][]byte{bRejects, bUsers,
-		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks}
+		bCPPTIssues, bCPPTIndex, bCPPTKeys, bCPPTSeq, bCPPTMeetings, bCPPTOutbox, bReportWeeks, bReportIndex}
 
 	kSchema    = []byte("schema")
 	kFloor     = []byte("time_floor")
@@ -70,6 +72,11 @@ type Options struct {
 	LockTimeout time.Duration
 	// Log receives store events; nil discards them.
 	Log *slog.Logger
+	// Training opens the store of training mode (see training.go): a new
+	// file is marked as a training database, and a file whose mark does
+	// not match is refused, so a training database can never be opened as
+	// the real one, nor the real one as a training database.
+	Training bool
 }
 
 // Store is the bbolt implementation of kiosk.Store.
@@ -81,7 +88,11 @@ type Store struct {
 	writes chan *write
 	done   chan struct{}
 	lock   *dirLock
-	issues issueCache // decoded CPPT index, see cppt.go
+	issues issueCache  // decoded CPPT index, see cppt.go
+	index  reportCache // decoded report index, see reportindex.go
+	// training: this is the database of training mode; it takes only
+	// reports numbered in the T series, and the real one only others.
+	training bool
 }
 
 var _ kiosk.Store = (*Store)(nil)
@@ -136,7 +147,7 @@ func open(dir string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	if fresh {
-		if err := initFile(path, sl); err != nil {
+		if err := initFile(path, sl, opt.Training); err != nil {
 			return nil, fmt.Errorf("open store: create %s: %w", path, err)
 		}
 	}
@@ -144,7 +155,8 @@ func open(dir string, opt Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, path: path, seal: sl, log: opt.Log, writes: make(chan *write, 256), done: make(chan struct{})}
+	s := &Store{db: db, path: path, seal: sl, log: opt.Log, writes: make(chan *write, 256), done: make(chan struct{}),
+		training: opt.Training}
 	if err := s.addBuckets(); err != nil {
 		db.Close()
 		return nil, err
@@ -183,7 +195,7 @@ func openBolt(path string, timeout time.Duration) (db *bolt.DB, err error) {
 
 // initFile creates a new database under a temporary name, fills in the
 // buckets and schema, syncs and renames it into place.
-func initFile(path string, sl *sealer) error {
+func initFile(path string, sl *sealer, training bool) error {
 	tmp := path + ".init"
 	os.Remove(tmp) // left by a power cut during an earlier first start
 	db, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: time.Second})
@@ -199,6 +211,11 @@ func initFile(path string, sl *sealer) error {
 		m := tx.Bucket(bMeta)
 		if err := m.Put(kSchema, []byte(strconv.Itoa(SchemaVersion))); err != nil {
 			return err
+		}
+		if training {
+			if err := m.Put(kTrainingMark, []byte("1")); err != nil {
+				return err
+			}
 		}
 		kc, err := sl.seal(keyCheck, kKeyCheck)
 		if err != nil {
@@ -236,6 +253,7 @@ func (s *Store) addBuckets() error {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		countWeeks := tx.Bucket(bReportWeeks) == nil
+		indexReports := tx.Bucket(bReportIndex) == nil
 		for _, name := range added {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
@@ -247,6 +265,13 @@ func (s *Store) addBuckets() error {
 				return fmt.Errorf("count reports per week: %w", err)
 			}
 			s.log.Info("report week counters added", "reports", n)
+		}
+		if indexReports {
+			n, err := fillReportIndex(tx)
+			if err != nil {
+				return fmt.Errorf("index the reports: %w", err)
+			}
+			s.log.Info("report index added", "reports", n)
 		}
 		return nil
 	})
@@ -286,7 +311,7 @@ func (s *Store) check() (err error) {
 		if _, err := s.seal.open(m.Get(kKeyCheck), kKeyCheck); err != nil {
 			return fmt.Errorf("open store %s: the data key does not belong to this database (keys/data.key replaced?)", s.path)
 		}
-		return nil
+		return s.checkTrainingMark(m.Get(kTrainingMark) != nil)
 	})
 }
 
@@ -326,6 +351,10 @@ func (s *Store) Path() string { return s.path }
 type write struct {
 	fn  func(*bolt.Tx) error
 	err chan error
+	// committed, when set, runs in the committer right after the
+	// transaction that holds the write committed, in commit order, before
+	// the writer is told (reportindex.go patches the decoded index so).
+	committed func()
 }
 
 // maxGroup bounds how many writes share one transaction.
@@ -335,7 +364,12 @@ const maxGroup = 256
 // and returns once that transaction is durable (or failed). fn may run more
 // than once.
 func (s *Store) update(ctx context.Context, fn func(*bolt.Tx) error) error {
-	w := &write{fn: fn, err: make(chan error, 1)}
+	return s.updateThen(ctx, fn, nil)
+}
+
+// updateThen is update with committed run after the commit (see write).
+func (s *Store) updateThen(ctx context.Context, fn func(*bolt.Tx) error, committed func()) error {
+	w := &write{fn: fn, err: make(chan error, 1), committed: committed}
 	select {
 	case s.writes <- w:
 	case <-ctx.Done():
@@ -372,12 +406,20 @@ func (s *Store) commit(group []*write) {
 	failed, err := s.run(group)
 	if failed < 0 || len(group) == 1 {
 		for _, w := range group {
+			if err == nil && w.committed != nil {
+				w.committed()
+			}
+		}
+		for _, w := range group {
 			w.err <- err
 		}
 		return
 	}
 	for _, w := range group {
 		_, err := s.run([]*write{w})
+		if err == nil && w.committed != nil {
+			w.committed()
+		}
 		w.err <- err
 	}
 }
@@ -431,6 +473,19 @@ type record struct {
 	Sealed      []byte         `json:"sealed,omitempty"` // personal fields, AES-GCM
 	AckedAt     *time.Time     `json:"acked_at,omitempty"`
 	Purged      bool           `json:"purged,omitempty"` // personal fields deleted here
+	// The officers' work (kiosk/officer.go): who and when in clear, every
+	// free text and document number sealed in Staff (staffTexts, in the
+	// same order), so that the index and the relay never decrypt.
+	FiledBy    string                `json:"filed_by,omitempty"`
+	ReviewedAt *time.Time            `json:"reviewed_at,omitempty"`
+	ReviewedBy string                `json:"reviewed_by,omitempty"`
+	Notes      []kiosk.Note          `json:"notes,omitempty"`
+	Requests   []kiosk.InfoRequest   `json:"info_requests,omitempty"`
+	Checks     []kiosk.IdentityCheck `json:"identity_checks,omitempty"`
+	Staff      []byte                `json:"staff,omitempty"`
+	// Training: numbered in the T series of training mode (only ever in
+	// the training database).
+	Training bool `json:"training,omitempty"`
 }
 
 // personal is the part of a report that is sealed at rest.
@@ -439,8 +494,21 @@ type personal struct {
 	Description string         `json:"description"`
 }
 
-func (s *Store) encode(r *kiosk.Report) ([]byte, error) {
-	var sealed []byte
+// staffTexts is the sealed part of the officers' work on a report: the
+// texts of the notes and information requests and the numbers of the
+// identity documents checked, in the order of record.Notes, Requests and
+// Checks.
+type staffTexts struct {
+	Notes     []string `json:"notes,omitempty"`
+	Requests  []string `json:"requests,omitempty"`
+	Documents []string `json:"documents,omitempty"`
+}
+
+func staffAD(id string) []byte { return []byte("staff:" + id) }
+
+// record seals r's personal fields and staff texts and returns it as stored.
+func (s *Store) record(r *kiosk.Report) (*record, error) {
+	var sealed, staff []byte
 	if !r.Purged {
 		p, err := json.Marshal(personal{Reporter: r.Reporter, Description: r.Incident.Description})
 		if err != nil {
@@ -450,22 +518,67 @@ func (s *Store) encode(r *kiosk.Report) ([]byte, error) {
 			return nil, err
 		}
 	}
-	return json.Marshal(recordOf(r, sealed))
+	if len(r.Notes)+len(r.InfoRequests)+len(r.IdentityChecks) > 0 {
+		var t staffTexts
+		for _, n := range r.Notes {
+			t.Notes = append(t.Notes, n.Text)
+		}
+		for _, q := range r.InfoRequests {
+			t.Requests = append(t.Requests, q.Text)
+		}
+		for _, c := range r.IdentityChecks {
+			t.Documents = append(t.Documents, c.Number)
+		}
+		p, err := json.Marshal(t)
+		if err != nil {
+			return nil, err
+		}
+		if staff, err = s.seal.seal(p, staffAD(r.ID)); err != nil {
+			return nil, err
+		}
+	}
+	rec := recordOf(r, sealed, staff)
+	return &rec, nil
 }
 
-// recordOf is r as stored, with its personal fields already sealed.
-func recordOf(r *kiosk.Report, sealed []byte) record {
+func (s *Store) encode(r *kiosk.Report) ([]byte, error) {
+	rec, err := s.record(r)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(rec)
+}
+
+// recordOf is r as stored, with its personal fields and staff texts already
+// sealed (the texts and numbers in the clear part are left out).
+func recordOf(r *kiosk.Report, sealed, staff []byte) record {
 	rec := record{
 		ID: r.ID, CPC: r.Number.CPC, Kiosk: r.Number.Kiosk, Year: r.Number.Year, Seq: r.Number.Seq,
 		Category: r.Category, Lang: r.Lang, Anonymous: r.Anonymous,
 		Place: r.Incident.Place, OccurredAt: r.Incident.OccurredAt,
 		Status: r.Status, Decision: r.Decision, CaseNumber: r.CaseNumber, History: r.History,
 		CreatedAt: r.CreatedAt, ClockSynced: r.ClockSynced, AccessHash: r.AccessHash, Sealed: sealed,
-		Purged: r.Purged,
+		Purged: r.Purged, FiledBy: r.FiledBy, ReviewedBy: r.ReviewedBy, Staff: staff, Training: r.Number.Training,
 	}
 	if !r.AckedAt.IsZero() {
 		t := r.AckedAt
 		rec.AckedAt = &t
+	}
+	if !r.ReviewedAt.IsZero() {
+		t := r.ReviewedAt
+		rec.ReviewedAt = &t
+	}
+	for _, n := range r.Notes {
+		n.Text = ""
+		rec.Notes = append(rec.Notes, n)
+	}
+	for _, q := range r.InfoRequests {
+		q.Text = ""
+		rec.Requests = append(rec.Requests, q)
+	}
+	for _, c := range r.IdentityChecks {
+		c.Number = ""
+		rec.Checks = append(rec.Checks, c)
 	}
 	return rec
 }
@@ -473,15 +586,19 @@ func recordOf(r *kiosk.Report, sealed []byte) record {
 // reportOf is the report of a stored record without its personal fields.
 func (rec *record) report() *kiosk.Report {
 	r := &kiosk.Report{
-		ID: rec.ID, Number: kiosk.Number{CPC: rec.CPC, Kiosk: rec.Kiosk, Year: rec.Year, Seq: rec.Seq},
+		ID: rec.ID, Number: rec.number(),
 		Category: rec.Category, Lang: rec.Lang, Anonymous: rec.Anonymous,
 		Incident: kiosk.Incident{Place: rec.Place, OccurredAt: rec.OccurredAt},
 		Status:   rec.Status, Decision: rec.Decision, CaseNumber: rec.CaseNumber, History: rec.History,
 		CreatedAt: rec.CreatedAt, ClockSynced: rec.ClockSynced, AccessHash: rec.AccessHash,
-		Purged: rec.Purged,
+		Purged: rec.Purged, FiledBy: rec.FiledBy, ReviewedBy: rec.ReviewedBy,
+		Notes: slices.Clone(rec.Notes), InfoRequests: slices.Clone(rec.Requests), IdentityChecks: slices.Clone(rec.Checks),
 	}
 	if rec.AckedAt != nil {
 		r.AckedAt = *rec.AckedAt
+	}
+	if rec.ReviewedAt != nil {
+		r.ReviewedAt = *rec.ReviewedAt
 	}
 	return r
 }
@@ -511,12 +628,37 @@ func (s *Store) decode(b []byte) (*kiosk.Report, error) {
 		}
 		r.Reporter, r.Incident.Description = p.Reporter, p.Description
 	}
+	if len(rec.Staff) > 0 {
+		plain, err := s.seal.open(rec.Staff, staffAD(rec.ID))
+		if err != nil {
+			return nil, fmt.Errorf("decode report %s: staff texts: %w", rec.ID, err)
+		}
+		var t staffTexts
+		if err := json.Unmarshal(plain, &t); err != nil {
+			return nil, fmt.Errorf("decode report %s: staff texts: %v: %w", rec.ID, err, ErrCorrupt)
+		}
+		if len(t.Notes) != len(r.Notes) || len(t.Requests) != len(r.InfoRequests) || len(t.Documents) != len(r.IdentityChecks) {
+			return nil, fmt.Errorf("decode report %s: sealed staff texts do not match the notes, requests and checks: %w", rec.ID, ErrCorrupt)
+		}
+		for k := range r.Notes {
+			r.Notes[k].Text = t.Notes[k]
+		}
+		for k := range r.InfoRequests {
+			r.InfoRequests[k].Text = t.Requests[k]
+		}
+		for k := range r.IdentityChecks {
+			r.IdentityChecks[k].Number = t.Documents[k]
+		}
+	}
 	return r, nil
 }
 
 // CreateReport implements kiosk.Store.
 func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.AuditEntry, receipt *kiosk.PrintJob) error {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
+	if r.Number.Training != s.training {
+		return fmt.Errorf("store report: %w", s.seriesError(r.Number))
+	}
+	err := s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
 		seqs := tx.Bucket(bSeq)
 		sk := []byte(fmt.Sprintf("%d-%02d", r.Number.Kiosk, r.Number.Year))
 		next := 1
@@ -531,20 +673,18 @@ func (s *Store) CreateReport(ctx context.Context, r *kiosk.Report, audit kiosk.A
 			return fmt.Errorf("sequence %s exhausted", sk)
 		}
 		r.Number.Seq = next
-		val, err := s.encode(r)
+		rec, err := s.record(r)
 		if err != nil {
 			return err
 		}
 		num := []byte(r.Number.String())
-		reports := tx.Bucket(bReports)
-		reports.FillPercent = 0.9 // keys only grow within a kiosk and year
-		if reports.Get(num) != nil {
+		if tx.Bucket(bReports).Get(num) != nil {
 			return fmt.Errorf("number %s already issued: %w", num, ErrCorrupt)
 		}
 		if err := seqs.Put(sk, []byte(strconv.Itoa(next))); err != nil {
 			return err
 		}
-		if err := reports.Put(num, val); err != nil {
+		if err := putRecord(tx, rec, batch); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bIDs).Put([]byte(r.ID), num); err != nil {
@@ -702,30 +842,11 @@ func (s *Store) getByID(tx *bolt.Tx, id string) (*kiosk.Report, error) {
 	return s.decode(v)
 }
 
-// UpdateReport implements kiosk.Store.
+// UpdateReport implements kiosk.Store. The ID, number and creation time
+// stay as stored whatever fn does.
 func (s *Store) UpdateReport(ctx context.Context, id string, fn func(*kiosk.Report) error, audit kiosk.AuditEntry) error {
-	err := s.update(ctx, func(tx *bolt.Tx) error {
-		r, err := s.getByID(tx, id)
-		if err != nil {
-			return err
-		}
-		category := r.Category
-		if err := fn(r); err != nil {
-			return err
-		}
-		if r.Category != category {
-			if err := countReport(tx, category, r.CreatedAt, -1); err != nil {
-				return err
-			}
-			if err := countReport(tx, r.Category, r.CreatedAt, 1); err != nil {
-				return err
-			}
-		}
-		v, err := s.encode(r)
-		if err != nil {
-			return err
-		}
-		if err := tx.Bucket(bReports).Put([]byte(r.Number.String()), v); err != nil {
+	err := s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
+		if err := s.updateReport(tx, id, fn, batch); err != nil {
 			return err
 		}
 		return appendAudit(tx, audit)
@@ -734,6 +855,52 @@ func (s *Store) UpdateReport(ctx context.Context, id string, fn func(*kiosk.Repo
 		return fmt.Errorf("update report %s: %w", id, err)
 	}
 	return nil
+}
+
+// UpdateReportPrint implements kiosk.ReceiptReissuer: UpdateReport and
+// QueuePrintJob in one transaction.
+func (s *Store) UpdateReportPrint(ctx context.Context, id string, fn func(*kiosk.Report) error, job *kiosk.PrintJob, audit kiosk.AuditEntry) error {
+	err := s.updateReports(ctx, func(tx *bolt.Tx, batch *indexBatch) error {
+		if err := s.updateReport(tx, id, fn, batch); err != nil {
+			return err
+		}
+		job.ID, job.ReportID = 0, id // a rerun must not reuse a rolled-back id
+		if err := s.putJob(tx, job); err != nil {
+			return err
+		}
+		return appendAudit(tx, audit)
+	})
+	if err != nil {
+		return fmt.Errorf("update report %s and queue its receipt: %w", id, err)
+	}
+	return nil
+}
+
+// updateReport applies fn to the report with that id and writes it back
+// with its index entry (and the weekly counters if its category changed).
+func (s *Store) updateReport(tx *bolt.Tx, id string, fn func(*kiosk.Report) error, batch *indexBatch) error {
+	r, err := s.getByID(tx, id)
+	if err != nil {
+		return err
+	}
+	fixed := *r
+	if err := fn(r); err != nil {
+		return err
+	}
+	r.ID, r.Number, r.CreatedAt = fixed.ID, fixed.Number, fixed.CreatedAt
+	if r.Category != fixed.Category {
+		if err := countReport(tx, fixed.Category, r.CreatedAt, -1); err != nil {
+			return err
+		}
+		if err := countReport(tx, r.Category, r.CreatedAt, 1); err != nil {
+			return err
+		}
+	}
+	rec, err := s.record(r)
+	if err != nil {
+		return err
+	}
+	return putRecord(tx, rec, batch)
 }
 
 // Reports calls fn for every report in number order, until fn returns false.

@@ -32,8 +32,9 @@ func (l Layout) encode(r *kiosk.Report, j kiosk.PrintJob) ([]byte, error) {
 		Lang: r.Lang, CentreName: l.CentreName, Number: r.Number.String(),
 		AccessCode: kiosk.FormatAccessCode(j.AccessCode), Category: string(r.Category),
 		CreatedAt: r.CreatedAt.In(kiosk.Zone), Hotline: l.Hotline,
-		QR:      r.Number.String(), // the number only: never the access code
-		Reprint: j.Reprint(),
+		QR:       r.Number.String(), // the number only: never the access code
+		Reprint:  j.Reprint(),
+		Training: r.Number.Training,
 	}, l.Profile)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -72,9 +73,25 @@ var Languages = []string{"tg", "ru", "uz", "en"}
 var ErrInvalidExtract = errors.New("invalid extract")
 
 var (
-	numberRe = regexp.MustCompile(`^[A-Z]{3}[1-9]-[0-9]{2}-[0-9]{6}-[0-9]$`)
+	// numberRe is a registration number; a T before the sequence marks a
+	// record of training mode (kiosk.Number.Training).
+	numberRe = regexp.MustCompile(`^[A-Z]{3}[1-9]-[0-9]{2}-T?[0-9]{6}-[0-9]$`)
 	uuidRe   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
 )
+
+// TrainingMark is printed on every extract of a training record: a
+// diagonal mark across each page of the PDF, a line under its title and
+// at the top and bottom of the short form.
+const TrainingMark = "ОМӮЗИШӢ / TRAINING"
+
+// IsTrainingNumber reports whether number is of the T series of training
+// mode: such a record is not real and was never sent to the central.
+func IsTrainingNumber(number string) bool {
+	return numberRe.MatchString(number) && strings.Contains(number, "-T")
+}
+
+// Training reports whether e is of a training record.
+func (e *Extract) Training() bool { return IsTrainingNumber(e.Number) }
 
 // maxText bounds each free-text field so that a PDF and its embedded content
 // stay small; the kiosk API already limits a description to 5000 characters.

@@ -41,10 +41,11 @@ const (
 )
 
 var (
-	ink      = [3]int{0, 0, 0}
-	grey     = [3]int{90, 90, 90}
-	fillGrey = [3]int{236, 236, 236}
-	stampInk = [3]int{38, 56, 150}
+	trainingRed = [3]int{190, 0, 30}
+	ink         = [3]int{0, 0, 0}
+	grey        = [3]int{90, 90, 90}
+	fillGrey    = [3]int{236, 236, 236}
+	stampInk    = [3]int{38, 56, 150}
 )
 
 // Render signs e with s and lays it out as an A4 PDF in e.Lang. The output
@@ -235,6 +236,9 @@ func (r *renderer) createdAt() string {
 
 func (r *renderer) header() {
 	f := r.f
+	if r.e.Training() {
+		r.trainingMark()
+	}
 	if f.PageNo() == 1 {
 		return
 	}
@@ -289,6 +293,12 @@ func (r *renderer) title() {
 	f.CellFormat(w, 8, l.Title, "", 2, "C", false, 0, "")
 	f.SetFont("sans", "", 11)
 	f.CellFormat(w, 6, l.Subtitle+" № "+e.Number, "", 2, "C", false, 0, "")
+	if e.Training() {
+		f.SetFont("sans", "B", 14)
+		f.SetTextColor(trainingRed[0], trainingRed[1], trainingRed[2])
+		f.CellFormat(w, 8, TrainingMark, "", 2, "C", false, 0, "")
+		r.color(ink)
+	}
 	f.Ln(3)
 }
 
@@ -531,4 +541,20 @@ func (r *renderer) stamp(cx, cy float64) {
 	f.Text(cx-w/2, cy+6.3, e.Number)
 	f.SetLineWidth(0.2)
 	r.color(ink)
+}
+
+// trainingMark draws TrainingMark across the page, light, behind the text
+// that follows, so no part of a training extract can pass for a real one.
+func (r *renderer) trainingMark() {
+	f := r.f
+	x, y := f.GetXY()
+	f.SetFont("sans", "B", 54)
+	f.SetTextColor(245, 190, 195)
+	w := f.GetStringWidth(TrainingMark)
+	f.TransformBegin()
+	f.TransformRotate(55, pageW/2, pageH/2)
+	f.Text(pageW/2-w/2, pageH/2+8, TrainingMark)
+	f.TransformEnd()
+	r.color(ink)
+	f.SetXY(x, y)
 }

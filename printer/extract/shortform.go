@@ -79,6 +79,9 @@ func ShortForm(e *Extract, signed *Signed, p escpos.Profile) (escpos.Document, e
 	if strings.TrimSpace(e.Centre) != "" {
 		doc.Line(e.Centre, center)
 	}
+	if e.Training() {
+		doc.Line("*** "+TrainingMark+" ***", escpos.Style{Bold: true, Align: escpos.Center})
+	}
 	doc.Line(l.Title, title)
 	doc.Line(l.Subtitle, center)
 	doc.Add(escpos.Separator{})

@@ -118,6 +118,9 @@ func readLimited(path string) ([]byte, error) {
 // reporter) are not printed, only that the content matched.
 func printFacts(w io.Writer, f Facts, e *Extract) {
 	fmt.Fprintln(w, "VALID")
+	if IsTrainingNumber(f.Number) {
+		fmt.Fprintln(w, "TRAINING: a record of training mode, not a real report; it was never sent to the central system")
+	}
 	fmt.Fprintf(w, "number:            %s\n", f.Number)
 	fmt.Fprintf(w, "document id:       %s\n", f.DocumentID)
 	fmt.Fprintf(w, "issued:            %s\n", f.IssuedAt.UTC().Format(time.RFC3339))

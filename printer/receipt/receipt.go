@@ -36,7 +36,14 @@ type Data struct {
 	Hotline   string // printed after the hotline label; omitted if empty
 	QR        string // QR payload (verify URL); no QR if empty
 	Reprint   bool   // marks talon and stub as a reprint
+	// Training marks talon and stub as a record of training mode (its
+	// number is of the T series): TrainingMark, in Tajik and English
+	// whatever the language, at the top and the bottom of each part.
+	Training bool
 }
+
+// TrainingMark is printed on every receipt of training mode.
+const TrainingMark = "*** ОМӮЗИШӢ / TRAINING ***"
 
 // CategoryLabel returns the category's label in lang.
 func CategoryLabel(lang, code string) (string, bool) {
@@ -81,8 +88,17 @@ func Build(d Data) (escpos.Document, error) {
 			doc.Line("*** "+t.reprint+" ***", escpos.Style{Bold: true, Align: escpos.Center})
 		}
 	}
+	training := func() {
+		if d.Training {
+			doc.Line(TrainingMark, escpos.Style{Bold: true, Align: escpos.Center})
+		}
+	}
+	if d.Training { // the T makes the number one character longer: keep it on one line of a 58 mm roll
+		big = title
+	}
 
 	// Talon.
+	training()
 	if d.CentreName != "" {
 		doc.Line(d.CentreName, escpos.Style{Bold: true, Align: escpos.Center})
 	}
@@ -109,9 +125,11 @@ func Build(d Data) (escpos.Document, error) {
 		doc.Line(t.hotline+" "+d.Hotline, center)
 	}
 	doc.Line(t.danger, escpos.Style{Bold: true, Align: escpos.Center})
+	training()
 	doc.Add(escpos.Cut{Partial: true})
 
 	// Stub.
+	training()
 	doc.Line(t.stub, title)
 	reprint()
 	if d.CentreName != "" {
@@ -119,10 +137,15 @@ func Build(d Data) (escpos.Document, error) {
 	}
 	doc.Add(escpos.Separator{})
 	doc.Line(t.number, bold)
-	doc.Line(d.Number, escpos.Style{Width: 2, Bold: true, Align: escpos.Center})
+	stubNumber := escpos.Style{Width: 2, Bold: true, Align: escpos.Center}
+	if d.Training {
+		stubNumber.Width = 1
+	}
+	doc.Line(d.Number, stubNumber)
 	doc.Line(t.date+" "+date, plain)
 	doc.Line(t.category+" "+cat, plain)
 	doc.Line(t.stubKept, center)
+	training()
 	doc.Add(escpos.Cut{})
 	return doc, nil
 }

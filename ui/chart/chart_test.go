@@ -524,3 +524,48 @@ func TestLayoutDecisions(t *testing.T) {
 		}
 	})
 }
+
+// TestWriteTable: the table writer shares WriteCSV's encoding and guards
+// every text cell, also against a leading tab or carriage return.
+func TestWriteTable(t *testing.T) {
+	var b strings.Builder
+	err := WriteTable(&b, []string{"Рақам", "=cmd"}, [][]string{
+		{"ISF-P-26-0001", "@SUM(A1)"}, {"-1", "\tx"}, {"a,b", "ok \"quoted\""}, {"\u202eevil", "line\nbreak"},
+	}, CSVOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "\uFEFFРақам,'=cmd\r\nISF-P-26-0001,'@SUM(A1)\r\n'-1,x\r\n\"a,b\",\"ok \"\"quoted\"\"\"\r\nevil,line break\r\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteTable(&b, nil, [][]string{{"+1", "2"}}, CSVOptions{NoBOM: true, Comma: ';'}); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != "'+1;2\r\n" {
+		t.Errorf("got %q", b.String())
+	}
+	if cell("\rx") != "'\rx" || cell("\tx") != "'\tx" {
+		t.Error("a leading tab or carriage return is not guarded")
+	}
+}
+
+// TestLinesOneZeroPerPoint: where several lines are at 0, one "0" is
+// written, not one per line piled on the axis.
+func TestLinesOneZeroPerPoint(t *testing.T) {
+	c := Chart{Kind: Lines, Labels: []string{"a", "b", "c"}, Series: []Series{
+		{Name: "x", Values: []float64{0, 5, 0}}, {Name: "y", Values: []float64{0, 2, 0}}, {Name: "z", Values: []float64{0, 1, 0}}}}
+	zeros, values := 0, 0
+	for _, op := range Layout(c, Screen).Ops {
+		if tx, ok := op.(*Text); ok && tx.Class == "value" {
+			values++
+			if tx.S == "0" {
+				zeros++
+			}
+		}
+	}
+	if zeros != 2 || values != 5 {
+		t.Errorf("%d zeros and %d values written, want 2 and 5", zeros, values)
+	}
+}

@@ -74,13 +74,56 @@ func WriteCSV(w io.Writer, c Chart, o CSVOptions) error {
 	return nil
 }
 
+// WriteTable writes a table of texts as CSV with the same encoding as
+// [WriteCSV]: the byte order mark unless o.NoBOM, CRLF line ends, o.Comma,
+// and every cell cleaned ([Clean]) and guarded against formula injection.
+// head is the heading row; nil writes none. o.Corner is not used.
+func WriteTable(w io.Writer, head []string, rows [][]string, o CSVOptions) error {
+	bw := bufio.NewWriter(w)
+	if !o.NoBOM {
+		bw.WriteString("\uFEFF")
+	}
+	cw := csv.NewWriter(bw)
+	cw.UseCRLF = true
+	if o.Comma != 0 {
+		cw.Comma = o.Comma
+	}
+	var out []string
+	write := func(r []string) error {
+		out = out[:0]
+		for _, c := range r {
+			out = append(out, cell(Clean(c)))
+		}
+		return cw.Write(out)
+	}
+	if head != nil {
+		if err := write(head); err != nil {
+			return fmt.Errorf("chart: csv: %w", err)
+		}
+	}
+	for _, r := range rows {
+		if err := write(r); err != nil {
+			return fmt.Errorf("chart: csv: %w", err)
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("chart: csv: %w", err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("chart: csv: %w", err)
+	}
+	return nil
+}
+
 // cell guards a text cell against formula injection: a spreadsheet runs a
-// cell that starts with = + - or @ as a formula, so such a cell gets a
-// leading apostrophe (OWASP's advice).
+// cell that starts with = + - or @ as a formula (and some also after a
+// leading tab or carriage return), so such a cell gets a leading
+// apostrophe (OWASP's advice).
 func cell(s string) string {
 	if s != "" {
 		switch s[0] {
-		case '=', '+', '-', '@':
+		case '=', '+', '-', '@', '\t', '\r':
 			return "'" + s
 		}
 	}

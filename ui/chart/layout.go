@@ -613,6 +613,9 @@ func (l *layout) lines(sc scale, left, slotW float64) {
 		})
 		for rank, s := range order {
 			v := c.value(s, i)
+			if v == 0 && rank > 0 {
+				continue // one "0" at a point is enough: more only clutter the axis
+			}
 			y := sc.y(v)
 			t := &Text{X: cx, S: Number(v, l.t.Decimal), Size: size, Anchor: Middle, Bold: true, Fill: ink, Class: "value"}
 			switch {

@@ -234,3 +234,42 @@
     activity();
   }
 })();
+
+// ---- CPPT dashboard: a filter form marked data-autosubmit shows the
+// result as soon as a choice changes (its "Show" button does the same
+// without the script) ----
+(function () {
+  'use strict';
+  document.querySelectorAll('form[data-autosubmit] select').forEach(function (s) {
+    s.addEventListener('change', function () { s.form.submit(); });
+  });
+})();
+
+// ---- officer console: one filter picker open at a time (a tap outside
+// closes it), and a whole row of the reports list opens its report (the
+// number's link does the same without the script) ----
+(function () {
+  'use strict';
+  var picks = document.querySelectorAll('details.pick');
+  picks.forEach(function (d) {
+    d.addEventListener('toggle', function () {
+      if (!d.open) return;
+      picks.forEach(function (o) { if (o !== d) o.open = false; });
+    });
+  });
+  if (picks.length) {
+    document.addEventListener('click', function (e) {
+      if (e.target.closest('details.pick') || e.target.closest('#kb')) return;
+      picks.forEach(function (d) { d.open = false; });
+    });
+  }
+  // The personal data just shown after a stated reason: bring it into view.
+  var revealed = document.getElementById('revealed');
+  if (revealed) revealed.scrollIntoView({ block: 'center' });
+  document.querySelectorAll('tr[data-href]').forEach(function (tr) {
+    tr.addEventListener('click', function (e) {
+      if (e.target.closest('a, button')) return;
+      location.href = tr.getAttribute('data-href');
+    });
+  });
+})();
