@@ -120,18 +120,27 @@ const MaxIssueSeq = 9999
 // issue. The team keeps its log on one kiosk of the centre, so the number is
 // unique for the centre; the issue's UUID stays its identity towards the
 // central. It carries no check digit: staff, not citizens, type it.
+//
+// In training mode issues are numbered <CPC>-PT-<YY>-<NNNN> (Training set):
+// never the number of a real issue, and kept only in the training database.
 type IssueNumber struct {
-	CPC  string // three capital Latin letters
-	Year int    // two digits, 0-99
-	Seq  int    // 1-9999
+	CPC      string // three capital Latin letters
+	Year     int    // two digits, 0-99
+	Seq      int    // 1-9999
+	Training bool   // the T series of training mode
 }
 
-// String formats the number, e.g. ISF-P-26-0007; "" when it is zero.
+// String formats the number, e.g. ISF-P-26-0007 (training: ISF-PT-26-0007);
+// "" when it is zero.
 func (n IssueNumber) String() string {
 	if n.IsZero() {
 		return ""
 	}
-	return fmt.Sprintf("%s-P-%02d-%04d", n.CPC, n.Year, n.Seq)
+	series := "P"
+	if n.Training {
+		series = "PT"
+	}
+	return fmt.Sprintf("%s-%s-%02d-%04d", n.CPC, series, n.Year, n.Seq)
 }
 
 // IsZero reports whether the number was never assigned.
@@ -177,6 +186,10 @@ func ParseIssueNumber(s string) (IssueNumber, error) {
 		b.WriteRune(r)
 	}
 	c := b.String()
+	training := len(c) == 11 && strings.HasPrefix(c[3:], "PT")
+	if training {
+		c = c[:4] + c[5:] // the digits in place, as in a real number
+	}
 	if len(c) != 10 || !ValidCPC(c[:3]) || c[3] != 'P' {
 		return IssueNumber{}, fmt.Errorf("parse issue number: want AAA-P-YY-NNNN: %w", ErrInvalidNumber)
 	}
@@ -185,7 +198,7 @@ func ParseIssueNumber(s string) (IssueNumber, error) {
 			return IssueNumber{}, fmt.Errorf("parse issue number: want digits after P: %w", ErrInvalidNumber)
 		}
 	}
-	n := IssueNumber{CPC: c[:3], Year: atoi(c[4:6]), Seq: atoi(c[6:10])}
+	n := IssueNumber{CPC: c[:3], Year: atoi(c[4:6]), Seq: atoi(c[6:10]), Training: training}
 	if !n.Valid() {
 		return IssueNumber{}, fmt.Errorf("parse issue number: sequence out of range: %w", ErrInvalidNumber)
 	}

@@ -103,6 +103,9 @@ func TestIssueNumber(t *testing.T) {
 	if n.String() != "ISF-P-26-0007" {
 		t.Fatalf("String = %s", n)
 	}
+	if tn := (kiosk.IssueNumber{CPC: "ISF", Year: 26, Seq: 7, Training: true}); tn.String() != "ISF-PT-26-0007" {
+		t.Fatalf("training String = %s", tn)
+	}
 	for _, tc := range []struct {
 		in   string
 		want kiosk.IssueNumber
@@ -118,6 +121,10 @@ func TestIssueNumber(t *testing.T) {
 		{"ISF-P-26-007", kiosk.IssueNumber{}, false},
 		{"ISF1-26-000123-4", kiosk.IssueNumber{}, false},
 		{"ISF-X-26-0007", kiosk.IssueNumber{}, false},
+		{"ISF-PT-26-0007", kiosk.IssueNumber{CPC: "ISF", Year: 26, Seq: 7, Training: true}, true},
+		{"isf pt 26 0007", kiosk.IssueNumber{CPC: "ISF", Year: 26, Seq: 7, Training: true}, true},
+		{"ISF-PT-26-007", kiosk.IssueNumber{}, false},
+		{"ISF-TP-26-0007", kiosk.IssueNumber{}, false},
 		{"", kiosk.IssueNumber{}, false},
 	} {
 		got, err := kiosk.ParseIssueNumber(tc.in)

@@ -84,6 +84,8 @@ type CPPTConfig struct {
 	// Settlements is the centre's list of settlements; when set, an issue's
 	// settlement must be one of them. Empty allows any name.
 	Settlements []string
+	// Training numbers new issues in the T series of training mode.
+	Training bool
 }
 
 // CPPT is the partnership team's issue log and meetings. Writes are allowed
@@ -167,7 +169,7 @@ func (c *CPPT) LogIssue(ctx context.Context, by Actor, in NewIssue) (*CPPTIssue,
 	now, synced := c.clock.Now()
 	i := &CPPTIssue{
 		ID:     id,
-		Number: IssueNumber{CPC: c.cfg.CPC, Year: now.In(Zone).Year() % 100},
+		Number: IssueNumber{CPC: c.cfg.CPC, Year: now.In(Zone).Year() % 100, Training: c.cfg.Training},
 		// The fields of NewIssue, validated.
 		Category: in.Category, Settlement: in.Settlement, Landmark: in.Landmark, Description: in.Description,
 		RaisedBy: in.RaisedBy, Anonymous: in.Anonymous, Priority: in.Priority,

@@ -392,7 +392,7 @@ func (p trainingParts) world(tst *store.Store, real ui.Deps) (*world, error) {
 	if p.xprinter != nil {
 		svc.UseExtractPrinter(p.xprinter)
 	}
-	cppt, err := kiosk.NewCPPT(tst, p.clock, kiosk.CPPTConfig{CPC: p.cfg.CPC, Settlements: p.cfg.Places}, log)
+	cppt, err := kiosk.NewCPPT(tst, p.clock, kiosk.CPPTConfig{CPC: p.cfg.CPC, Settlements: p.cfg.Places, Training: true}, log)
 	if err != nil {
 		return nil, err
 	}

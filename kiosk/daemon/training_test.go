@@ -404,3 +404,66 @@ func TestTrainingDatabaseUnreadableAtStart(t *testing.T) {
 		t.Fatalf("audit %q", got)
 	}
 }
+
+// In training mode the team's issues are numbered in the PT series, in the
+// training database only; a real issue after the end takes the real series.
+func TestTrainingIssuesInTheirOwnSeries(t *testing.T) {
+	dir := t.TempDir()
+	k := newTrainingKiosk(t, dir)
+	t.Cleanup(k.close)
+	ctx := context.Background()
+	if err := kiosk.NewAccounts(k.st, k.clock, nil).Add(ctx, "test", "cppt1", "Test", kiosk.RoleCPPT, "team pass 1"); err != nil {
+		t.Fatal(err)
+	}
+	logIssue := func(desc string) (string, int) {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/session", strings.NewReader(`{"username":"cppt1","password":"team pass 1"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		k.sw.ServeHTTP(rec, req)
+		var s struct {
+			CSRF string `json:"csrf_token"`
+		}
+		if rec.Code != http.StatusCreated || json.Unmarshal(rec.Body.Bytes(), &s) != nil {
+			t.Fatalf("login: %d %s", rec.Code, rec.Body)
+		}
+		body := `{"category":"street_lighting","settlement":"Навобод","description":"` + desc + `","anonymous":true,"priority":2}`
+		req = httptest.NewRequest(http.MethodPost, "/api/v1/cppt/issues", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", s.CSRF)
+		for _, c := range rec.Result().Cookies() {
+			req.AddCookie(c)
+		}
+		rec = httptest.NewRecorder()
+		k.sw.ServeHTTP(rec, req)
+		var out struct {
+			Number string `json:"number"`
+		}
+		json.Unmarshal(rec.Body.Bytes(), &out)
+		return out.Number, rec.Code
+	}
+	k.set(true)
+	n, code := logIssue("Чароғҳо намесӯзанд (омӯзиш)")
+	if code != http.StatusCreated || !strings.Contains(n, "-PT-") {
+		t.Fatalf("training issue: %d %q", code, n)
+	}
+	if num, err := kiosk.ParseIssueNumber(n); err != nil || !num.Training {
+		t.Fatalf("parse %q: %v %v", n, num, err)
+	}
+	if _, err := k.st.IssueByNumber(ctx, mustIssueNumber(t, n)); !errors.Is(err, kiosk.ErrNotFound) {
+		t.Fatalf("training issue %s in the real store: %v", n, err)
+	}
+	k.set(false)
+	n, code = logIssue("Чароғҳо намесӯзанд")
+	if code != http.StatusCreated || strings.Contains(n, "-PT-") || !strings.Contains(n, "-P-") {
+		t.Fatalf("real issue after training: %d %q", code, n)
+	}
+}
+
+func mustIssueNumber(t *testing.T, s string) kiosk.IssueNumber {
+	t.Helper()
+	n, err := kiosk.ParseIssueNumber(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

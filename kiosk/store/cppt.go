@@ -117,7 +117,7 @@ func (s *Store) decodeIssue(b []byte) (*kiosk.CPPTIssue, error) {
 		return nil, fmt.Errorf("decode issue %s: sealed texts do not match the actions and history: %w", rec.ID, ErrCorrupt)
 	}
 	i := &kiosk.CPPTIssue{
-		ID: rec.ID, Number: kiosk.IssueNumber{CPC: rec.CPC, Year: rec.Year, Seq: rec.Seq},
+		ID: rec.ID, Number: kiosk.IssueNumber{CPC: rec.CPC, Year: rec.Year, Seq: rec.Seq, Training: s.training},
 		Category: rec.Category, Settlement: rec.Settlement, Landmark: rec.Landmark,
 		Description: p.Description, RaisedBy: p.RaisedBy, Anonymous: rec.Anonymous,
 		Priority: rec.Priority, Status: rec.Status, Analysis: p.Analysis, Actions: rec.Actions,
@@ -306,7 +306,12 @@ func (s *Store) summaries() ([]kiosk.IssueSummary, error) {
 		d := summaryDecoder{intern: map[string]string{}}
 		return idx.ForEach(func(k, v []byte) error {
 			sums = append(sums, kiosk.IssueSummary{})
-			return d.decode(v, &sums[len(sums)-1], true)
+			sum := &sums[len(sums)-1]
+			if err := d.decode(v, sum, true); err != nil {
+				return err
+			}
+			sum.Number.Training = s.training // only ever issues of its own kind
+			return nil
 		})
 	})
 	if err != nil {
@@ -381,6 +386,12 @@ func (s *Store) CreateIssue(ctx context.Context, i *kiosk.CPPTIssue, audit kiosk
 		seqs, keys := tx.Bucket(bCPPTSeq), tx.Bucket(bCPPTKeys)
 		if keys.Get(issueIDKey(i.ID)) != nil {
 			return fmt.Errorf("issue %s: %w", i.ID, kiosk.ErrExists)
+		}
+		if i.Number.Training != s.training {
+			if s.training {
+				return fmt.Errorf("the training database takes only training issues: %w", ErrWrongKind)
+			}
+			return fmt.Errorf("the real database takes no training issue: %w", ErrWrongKind)
 		}
 		sk := []byte(fmt.Sprintf("%s-%02d", i.Number.CPC, i.Number.Year))
 		next := 1

@@ -56,6 +56,22 @@ func TestTrainingDatabaseApart(t *testing.T) {
 	if back, err := tst.ReportByID(ctx, r.ID); err != nil || !back.Number.Training {
 		t.Fatalf("after update: %v %v", back, err)
 	}
+	// The team's issues too: a real one is refused, a training one comes
+	// back marked, alone and in the index.
+	iss := newIssue(1, kiosk.IssueYouth, "Навобод", t0)
+	if err := tst.CreateIssue(ctx, iss, issueAudit(iss, "cppt.issue.log")); !errors.Is(err, ErrWrongKind) {
+		t.Fatalf("real issue in the training store: %v", err)
+	}
+	iss.Number.Training = true
+	if err := tst.CreateIssue(ctx, iss, issueAudit(iss, "cppt.issue.log")); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := tst.IssueByNumber(ctx, iss.Number); err != nil || !back.Number.Training || back.Number.String() != "ISF-PT-26-0001" {
+		t.Fatalf("issue read back: %+v %v", back, err)
+	}
+	if sums, _, err := tst.Issues(ctx, kiosk.IssueFilter{}); err != nil || len(sums) != 1 || !sums[0].Number.Training {
+		t.Fatalf("issue index: %+v %v", sums, err)
+	}
 	if err := tst.SetTrainingState(ctx, kiosk.TrainingState{On: true}, kiosk.AuditEntry{At: t0}); !errors.Is(err, ErrWrongKind) {
 		t.Fatalf("training state in the training store: %v", err)
 	}
