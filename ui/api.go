@@ -37,7 +37,8 @@ type Health struct {
 
 // RelayHealth is the relay part of Health.
 type RelayHealth struct {
-	Pending     int        `json:"pending"`
+	Pending     int        `json:"pending"`      // reports and audit checkpoints
+	PendingCPPT int        `json:"pending_cppt"` // CPPT issue and meeting versions
 	LastSuccess *time.Time `json:"last_success"`
 	LastError   string     `json:"last_error,omitempty"`
 	Enrolled    bool       `json:"enrolled"`

@@ -51,7 +51,7 @@ func newOfficerFixture(t testing.TB) *officerFixture {
 	svc.UseExtractPrinter(xp)
 	f := &officerFixture{St: st, Wall: wall, Svc: svc, O: kiosk.NewOfficer(st, clock, svc, nil), Receipts: prn, Extracts: xp}
 	f.Health = Health{Status: "ok", Version: "1.2.3", Printer: kiosk.PrinterPaperOut, Receipts: 2, ClockSynced: false,
-		Relay:  RelayHealth{Pending: 7, Enrolled: true, LastError: "dial tcp: timeout"},
+		Relay:  RelayHealth{Pending: 7, PendingCPPT: 3, Enrolled: true, LastError: "dial tcp: timeout"},
 		System: map[string]any{"disk_free_bytes": 3 << 30, "disk_total_bytes": 16 << 30, "mem_available_bytes": 1 << 30, "mem_total_bytes": 2 << 30, "uptime_seconds": 7200}}
 	d := Deps{Service: svc, Officer: f.O, Accounts: kiosk.NewAccounts(st, clock, nil),
 		Receipt: func(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
@@ -514,7 +514,7 @@ func TestDevicePanel(t *testing.T) {
 		if w.Code != http.StatusOK {
 			t.Fatalf("%s: %d", role, w.Code)
 		}
-		for _, want := range []string{tr("ru", "officer.printer.paper_out"), "В очереди: 7", "Талонов в очереди: 2",
+		for _, want := range []string{tr("ru", "officer.printer.paper_out"), "В очереди: 7", "Записи группы партнёрства в очереди: 3", "Талонов в очереди: 2",
 			"Свободно: 3.0 из 16.0 ГБ", tr("ru", "officer.device.unsynced"), "dial tcp: timeout", "(90 мин назад)",
 			`class="dev-card alert" id="dev-printer"`, `class="dev-card alert" id="dev-relay"`} {
 			if !strings.Contains(body, want) {

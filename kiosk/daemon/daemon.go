@@ -196,6 +196,9 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, ready func(addr net.
 				h.Status = "degraded"
 			}
 			h.Relay.Pending = n
+			if c, err := st.CPPTOutboxLen(ctx); err == nil {
+				h.Relay.PendingCPPT = c
+			}
 			rs := worker.Status()
 			h.Relay.Enrolled, h.Relay.Rejected, h.Relay.LastError = rs.Enrolled, rs.Rejected, rs.LastError
 			if !rs.LastSuccess.IsZero() {
