@@ -74,7 +74,7 @@ func newStaffFixture(t testing.TB, d Deps) *staffFixture {
 	})
 	for role, name := range fixtureUsers {
 		u := &kiosk.User{Username: name, FullName: "Test " + string(role), Role: role, SecretHash: fixtureHash, CreatedAt: f.Clock.Now()}
-		if err := f.Store.PutUser(context.Background(), u, true, kiosk.AuditEntry{Actor: "test", Action: "user.add", Record: "user:" + name}); err != nil {
+		if err := f.Store.PutUser(context.Background(), u, true, kiosk.AuditEntry{At: f.Clock.Now(), Actor: "test", Action: "user.add", Record: "user:" + name}); err != nil {
 			t.Fatal(err)
 		}
 	}
