@@ -70,15 +70,17 @@ demo: build
 	trap 'kill $$cpid 2>/dev/null; wait $$cpid 2>/dev/null' EXIT INT TERM; \
 	if [ -n "$$tok" ]; then \
 	  for i in $$(seq 50); do $(BIN)/kioskctl enroll -data $(DEMO_DIR)/kiosk -central http://127.0.0.1:8090 -token $$tok 2>/dev/null && break; sleep 0.2; done; \
+	  for r in admin officer cppt; do echo "demo-$$r" | $(BIN)/kioskctl user add -data $(DEMO_DIR)/kiosk -role $$r -name "Demo $$r" $$r >/dev/null; done; \
 	fi; \
 	echo "CPC Kiosk demo: data in $(DEMO_DIR), receipts in $(DEMO_DIR)/kiosk/printer/, central log $(DEMO_DIR)/centrald.log"; \
 	echo "  kiosk:    http://127.0.0.1:8080/   (the touch pages; try ?lang=ru)"; \
+	echo "  staff:    http://127.0.0.1:8080/staff/login   (users admin, officer, cppt; password demo-<user>)"; \
 	echo "  health:   http://127.0.0.1:8080/healthz"; \
 	echo "  central:  http://127.0.0.1:8090/operator   (operator token: demo-operator)"; \
 	echo "  verify:   http://127.0.0.1:8090/verify     (paste an extract's QR text)"; \
 	echo "  API:      curl -H 'Content-Type: application/json' -d @docs/example-report.json http://127.0.0.1:8080/api/v1/reports"; \
 	echo "Ctrl-C stops both."; \
-	$(BIN)/kioskd -data $(DEMO_DIR)/kiosk -listen 127.0.0.1:8080 -printer sim -cpc ISF -kiosk 1 -relay-poll 2s -log text
+	$(BIN)/kioskd -data $(DEMO_DIR)/kiosk -listen 127.0.0.1:8080 -printer sim -cpc ISF -kiosk 1 -relay-poll 2s -places "Истаравшан,Навобод,Гулистон" -log text
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
