@@ -90,11 +90,8 @@ func (s *Store) encodeIssue(i *kiosk.CPPTIssue) ([]byte, error) {
 		e.Note = ""
 		rec.History = append(rec.History, e)
 	}
-	plain, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	if rec.Sealed, err = s.seal.seal(plain, issueAD(i.ID)); err != nil {
+	var err error
+	if rec.Sealed, err = s.sealJSON(p, issueAD(i.ID)); err != nil {
 		return nil, err
 	}
 	return json.Marshal(rec)
@@ -105,13 +102,9 @@ func (s *Store) decodeIssue(b []byte) (*kiosk.CPPTIssue, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("decode issue: %v: %w", err, ErrCorrupt)
 	}
-	plain, err := s.seal.open(rec.Sealed, issueAD(rec.ID))
-	if err != nil {
-		return nil, fmt.Errorf("decode issue %s: %w", rec.ID, err)
-	}
 	var p issuePersonal
-	if err := json.Unmarshal(plain, &p); err != nil {
-		return nil, fmt.Errorf("decode issue %s: %v: %w", rec.ID, err, ErrCorrupt)
+	if err := s.openJSON(rec.Sealed, issueAD(rec.ID), &p); err != nil {
+		return nil, fmt.Errorf("decode issue %s: %w", rec.ID, err)
 	}
 	if len(p.ActionTexts) != len(rec.Actions) || len(p.Notes) != len(rec.History) {
 		return nil, fmt.Errorf("decode issue %s: sealed texts do not match the actions and history: %w", rec.ID, ErrCorrupt)
@@ -579,13 +572,10 @@ func timeKey(t time.Time) []byte {
 }
 
 func (s *Store) encodeMeeting(m *kiosk.Meeting) ([]byte, error) {
-	plain, err := json.Marshal(meetingPersonal{Attendees: m.Attendees, Decisions: m.Decisions})
-	if err != nil {
-		return nil, err
-	}
 	rec := meetingRecord{ID: m.ID, Date: m.Date, Place: m.Place, IssueIDs: m.IssueIDs,
 		CreatedAt: m.CreatedAt, UpdatedAt: m.UpdatedAt, CreatedBy: m.CreatedBy}
-	if rec.Sealed, err = s.seal.seal(plain, meetingAD(m.ID)); err != nil {
+	var err error
+	if rec.Sealed, err = s.sealJSON(meetingPersonal{Attendees: m.Attendees, Decisions: m.Decisions}, meetingAD(m.ID)); err != nil {
 		return nil, err
 	}
 	return json.Marshal(rec)
@@ -596,13 +586,9 @@ func (s *Store) decodeMeeting(b []byte) (*kiosk.Meeting, error) {
 	if err := json.Unmarshal(b, &rec); err != nil {
 		return nil, fmt.Errorf("decode meeting: %v: %w", err, ErrCorrupt)
 	}
-	plain, err := s.seal.open(rec.Sealed, meetingAD(rec.ID))
-	if err != nil {
-		return nil, fmt.Errorf("decode meeting %s: %w", rec.ID, err)
-	}
 	var p meetingPersonal
-	if err := json.Unmarshal(plain, &p); err != nil {
-		return nil, fmt.Errorf("decode meeting %s: %v: %w", rec.ID, err, ErrCorrupt)
+	if err := s.openJSON(rec.Sealed, meetingAD(rec.ID), &p); err != nil {
+		return nil, fmt.Errorf("decode meeting %s: %w", rec.ID, err)
 	}
 	return &kiosk.Meeting{ID: rec.ID, Date: rec.Date, Place: rec.Place, Attendees: p.Attendees, IssueIDs: rec.IssueIDs,
 		Decisions: p.Decisions, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt, CreatedBy: rec.CreatedBy}, nil

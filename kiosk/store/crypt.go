@@ -4,6 +4,7 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -128,4 +129,26 @@ func (s *sealer) open(sealed, ad []byte) ([]byte, error) {
 		return nil, fmt.Errorf("open sealed data: %w", err)
 	}
 	return plain, nil
+}
+
+// sealJSON seals v as JSON with the additional data ad.
+func (s *Store) sealJSON(v any, ad []byte) ([]byte, error) {
+	plain, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return s.seal.seal(plain, ad)
+}
+
+// openJSON opens what sealJSON sealed into v: an error of the seal is
+// returned as it is, JSON that does not decode wraps ErrCorrupt.
+func (s *Store) openJSON(sealed, ad []byte, v any) error {
+	plain, err := s.seal.open(sealed, ad)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(plain, v); err != nil {
+		return fmt.Errorf("%v: %w", err, ErrCorrupt)
+	}
+	return nil
 }

@@ -152,21 +152,14 @@ func fillReportIndex(tx *bolt.Tx) (int, error) {
 // the numbers of the identity documents checked (personal data deleted with
 // the rest after the retention period).
 func (s *Store) dropDocumentNumbers(rec *record) ([]byte, error) {
-	plain, err := s.seal.open(rec.Staff, staffAD(rec.ID))
-	if err != nil {
-		return nil, fmt.Errorf("report %s: staff texts: %w", rec.ID, err)
-	}
 	var t staffTexts
-	if err := json.Unmarshal(plain, &t); err != nil {
-		return nil, fmt.Errorf("report %s: staff texts: %v: %w", rec.ID, err, ErrCorrupt)
+	if err := s.openJSON(rec.Staff, staffAD(rec.ID), &t); err != nil {
+		return nil, fmt.Errorf("report %s: staff texts: %w", rec.ID, err)
 	}
 	for k := range t.Documents {
 		t.Documents[k] = ""
 	}
-	if plain, err = json.Marshal(t); err != nil {
-		return nil, err
-	}
-	return s.seal.seal(plain, staffAD(rec.ID))
+	return s.sealJSON(t, staffAD(rec.ID))
 }
 
 // ---- the decoded index ----

@@ -510,11 +510,8 @@ func staffAD(id string) []byte { return []byte("staff:" + id) }
 func (s *Store) record(r *kiosk.Report) (*record, error) {
 	var sealed, staff []byte
 	if !r.Purged {
-		p, err := json.Marshal(personal{Reporter: r.Reporter, Description: r.Incident.Description})
-		if err != nil {
-			return nil, err
-		}
-		if sealed, err = s.seal.seal(p, []byte(r.ID)); err != nil {
+		var err error
+		if sealed, err = s.sealJSON(personal{Reporter: r.Reporter, Description: r.Incident.Description}, []byte(r.ID)); err != nil {
 			return nil, err
 		}
 	}
@@ -529,11 +526,8 @@ func (s *Store) record(r *kiosk.Report) (*record, error) {
 		for _, c := range r.IdentityChecks {
 			t.Documents = append(t.Documents, c.Number)
 		}
-		p, err := json.Marshal(t)
-		if err != nil {
-			return nil, err
-		}
-		if staff, err = s.seal.seal(p, staffAD(r.ID)); err != nil {
+		var err error
+		if staff, err = s.sealJSON(t, staffAD(r.ID)); err != nil {
 			return nil, err
 		}
 	}
@@ -618,24 +612,16 @@ func (s *Store) decode(b []byte) (*kiosk.Report, error) {
 	}
 	r := rec.report()
 	if len(rec.Sealed) > 0 {
-		plain, err := s.seal.open(rec.Sealed, []byte(rec.ID))
-		if err != nil {
-			return nil, fmt.Errorf("decode report %s: %w", rec.ID, err)
-		}
 		var p personal
-		if err := json.Unmarshal(plain, &p); err != nil {
-			return nil, fmt.Errorf("decode report %s: %v: %w", rec.ID, err, ErrCorrupt)
+		if err := s.openJSON(rec.Sealed, []byte(rec.ID), &p); err != nil {
+			return nil, fmt.Errorf("decode report %s: %w", rec.ID, err)
 		}
 		r.Reporter, r.Incident.Description = p.Reporter, p.Description
 	}
 	if len(rec.Staff) > 0 {
-		plain, err := s.seal.open(rec.Staff, staffAD(rec.ID))
-		if err != nil {
-			return nil, fmt.Errorf("decode report %s: staff texts: %w", rec.ID, err)
-		}
 		var t staffTexts
-		if err := json.Unmarshal(plain, &t); err != nil {
-			return nil, fmt.Errorf("decode report %s: staff texts: %v: %w", rec.ID, err, ErrCorrupt)
+		if err := s.openJSON(rec.Staff, staffAD(rec.ID), &t); err != nil {
+			return nil, fmt.Errorf("decode report %s: staff texts: %w", rec.ID, err)
 		}
 		if len(t.Notes) != len(r.Notes) || len(t.Requests) != len(r.InfoRequests) || len(t.Documents) != len(r.IdentityChecks) {
 			return nil, fmt.Errorf("decode report %s: sealed staff texts do not match the notes, requests and checks: %w", rec.ID, ErrCorrupt)
