@@ -101,6 +101,15 @@ type Deps struct {
 
 func (d Deps) training() bool { return d.Training != nil && d.Training() }
 
+// receipt waits (briefly) for the receipt of a new report; without a
+// receipt printer it says so.
+func (d Deps) receipt(ctx context.Context, c *kiosk.Created) kiosk.ReceiptStatus {
+	if d.Receipt == nil {
+		return kiosk.ReceiptStatus{Status: kiosk.ReceiptFailed, Detail: "no receipt printer is configured"}
+	}
+	return d.Receipt(ctx, c)
+}
+
 // Activity is when a person last did something at the kiosk: any request
 // but the idle home screen, health checks and static files.
 type Activity struct{ last atomic.Int64 }
@@ -189,10 +198,7 @@ func (a *api) createReport(c *gin.Context) {
 		domainError(c, a.d.Log, err)
 		return
 	}
-	receipt := kiosk.ReceiptStatus{Status: kiosk.ReceiptFailed, Detail: "no receipt printer is configured"}
-	if a.d.Receipt != nil {
-		receipt = a.d.Receipt(c.Request.Context(), created)
-	}
+	receipt := a.d.receipt(c.Request.Context(), created)
 	r := created.Report
 	c.JSON(http.StatusCreated, createReply{
 		ID: r.ID, Number: r.Number.String(), AccessCode: kiosk.FormatAccessCode(created.AccessCode),

@@ -563,14 +563,6 @@ func identityValues(c *gin.Context, lang string) (map[string]string, map[string]
 	return values, errs
 }
 
-// receiptStatus waits briefly for a receipt job and returns its fate.
-func (s *staff) receiptStatus(c *gin.Context, created *kiosk.Created) string {
-	if s.d.Receipt == nil {
-		return kiosk.ReceiptFailed
-	}
-	return s.d.Receipt(context.WithoutCancel(c.Request.Context()), created).Status
-}
-
 // showResult keeps res for the page after the redirect.
 func (s *staff) showResult(c *gin.Context, res *officerResult) {
 	staffOf(c).Scratch[scratchResult] = res
@@ -587,7 +579,7 @@ func (s *staff) officerReprint(c *gin.Context) {
 	if len(errs) == 0 {
 		created, err := o.ReprintReceipt(c.Request.Context(), ss.Actor(), c.Param("number"), values["document_type"], values["document_number"])
 		if err == nil {
-			res := &officerResult{Kind: "reprint", Number: created.Report.Number.String(), Receipt: s.receiptStatus(c, created)}
+			res := &officerResult{Kind: "reprint", Number: created.Report.Number.String(), Receipt: s.receiptReply(c, created).Status}
 			if res.Receipt != kiosk.ReceiptPrinted {
 				res.AccessCode = kiosk.FormatAccessCode(created.AccessCode)
 			}
@@ -746,7 +738,7 @@ func (s *staff) officerFile(c *gin.Context) {
 		s.onBehalfForm(c, http.StatusUnprocessableEntity, errs, values)
 		return
 	}
-	res := &officerResult{Kind: "filed", Number: created.Report.Number.String(), Receipt: s.receiptStatus(c, created)}
+	res := &officerResult{Kind: "filed", Number: created.Report.Number.String(), Receipt: s.receiptReply(c, created).Status}
 	if res.Receipt != kiosk.ReceiptPrinted {
 		res.AccessCode = kiosk.FormatAccessCode(created.AccessCode)
 	}

@@ -278,11 +278,10 @@ type receiptReplyJSON struct {
 	Receipt    kiosk.ReceiptStatus `json:"receipt"`
 }
 
+// receiptReply waits briefly for the receipt of a report the officer filed
+// or reprinted; the job goes on if the request ends.
 func (s *staff) receiptReply(c *gin.Context, created *kiosk.Created) kiosk.ReceiptStatus {
-	if s.d.Receipt == nil {
-		return kiosk.ReceiptStatus{Status: kiosk.ReceiptFailed, Detail: "no receipt printer is configured"}
-	}
-	return s.d.Receipt(context.WithoutCancel(c.Request.Context()), created)
+	return s.d.receipt(context.WithoutCancel(c.Request.Context()), created)
 }
 
 func (s *staff) apiFileOnBehalf(c *gin.Context) {
